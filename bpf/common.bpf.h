@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Maps and helpers shared by every hook file. The maps are defined __weak so
+ * that each bpf/<feature>.bpf.c can include this header and the BPF static
+ * linker (bpftool gen object) folds them into one map each.
+ *
+ *   agent_by_cgroup  cgroup id -> agent id. The first lookup of every hook;
+ *                    a miss means "not managed" and the hook returns at once.
+ *   policy           one slot holding the current rules map. A reload builds
+ *                    a new rules map and swaps the slot, so a hook sees the
+ *                    whole old policy or the whole new one, never a mix.
+ *   events           ring buffer to the daemon.
+ *   counters         per-CPU verdict and drop counts.
+ */
+#ifndef WARDEN_COMMON_BPF_H
+#define WARDEN_COMMON_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "warden.h"
+
+#define EPERM 1
+
+/*
+ * The inner map's key and value are given by size: BTF reached only through
+ * the outer map's pointer would be a forward declaration libbpf cannot size.
+ */
+struct rules_map {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, WARDEN_MAX_RULES);
+	__uint(key_size, sizeof(struct rule_key));
+	__uint(value_size, sizeof(union rule_value));
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__array(values, struct rules_map);
+} policy SEC(".maps") __weak;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, WARDEN_MAX_CGROUPS);
+	__type(key, __u64);
+	__type(value, struct cgroup_agent);
+} agent_by_cgroup SEC(".maps") __weak;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, WARDEN_RINGBUF_SIZE);
+} events SEC(".maps") __weak;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, COUNTER_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps") __weak;
+
+/* The agent of the current task's cgroup, or NULL when no policy manages it. */
+static __always_inline struct cgroup_agent *current_agent(void)
+{
+	__u64 cgid = bpf_get_current_cgroup_id();
+
+	return bpf_map_lookup_elem(&agent_by_cgroup, &cgid);
+}
+
+/* The rules map in force right now; NULL before the first policy is applied. */
+static __always_inline void *current_rules(void)
+{
+	__u32 slot = 0;
+
+	return bpf_map_lookup_elem(&policy, &slot);
+}
+
+static __always_inline void count(enum counter c)
+{
+	__u32 key = c;
+	__u64 *v = bpf_map_lookup_elem(&counters, &key);
+
+	if (v)
+		(*v)++;
+}
+
+static __always_inline __u64 rules_generation(void *rules)
+{
+	struct rule_key key = { .kind = RULE_GLOBAL };
+	union rule_value *v = bpf_map_lookup_elem(rules, &key);
+
+	return v ? v->global.generation : 0;
+}
+
+/* Fills the fields every event carries. */
+static __always_inline void fill_event_head(struct event_head *h, __u32 type, __u32 verdict,
+					    __u32 reason, __u32 agent, __u64 generation)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	h->ts_ns = bpf_ktime_get_boot_ns();
+	h->cgroup_id = bpf_get_current_cgroup_id();
+	h->generation = generation;
+	h->type = type;
+	h->verdict = verdict;
+	h->reason = reason;
+	h->agent = agent;
+	h->pid = bpf_get_current_pid_tgid() >> 32;
+	h->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	h->uid = (__u32)bpf_get_current_uid_gid();
+	h->pad = 0;
+	bpf_get_current_comm(h->comm, sizeof(h->comm));
+}
+
+/* Kernel dev_t of an inode's filesystem and its number: a file's identity. */
+static __always_inline __u64 inode_dev(struct inode *inode)
+{
+	return BPF_CORE_READ(inode, i_sb, s_dev);
+}
+
+#endif /* WARDEN_COMMON_BPF_H */

@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Layer 1: the exec allowlist.
+ *
+ * lsm/bprm_check_security runs for every binary the kernel is about to load,
+ * after the file is opened and its first bytes read, before the point of no
+ * return. A binary is identified by the (dev, ino) of the opened file, never
+ * by the path string, so symlinks, hard links, bind mounts and renames lead
+ * to the same verdict as the file they point at, and a copy (a new inode) is
+ * a different, unlisted binary.
+ *
+ * Shebang scripts: binfmt_script calls this hook again for the interpreter
+ * (bprm->file is then the interpreter). The script itself is data to that
+ * interpreter, exactly as in "sh script", so its own round passes and the
+ * interpreter's round decides. Any other file format (ELF, binfmt_misc)
+ * must itself be listed.
+ *
+ * memfd: an anonymous memory file is never on an allowlist (it has no name
+ * userspace could resolve); it is reported with its own reason because it is
+ * the classic fileless-payload route (memfd_create + execveat).
+ */
+#include "common.bpf.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* x86_64 syscall numbers whose arguments hold argv (read for events). */
+#define NR_EXECVE 59
+#define NR_EXECVEAT 322
+
+static __always_inline bool is_shebang(struct linux_binprm *bprm)
+{
+	return bprm->buf[0] == '#' && bprm->buf[1] == '!';
+}
+
+static __always_inline bool is_memfd(struct file *file)
+{
+	const unsigned char *name = BPF_CORE_READ(file, f_path.dentry, d_name.name);
+	char prefix[6] = {};
+
+	bpf_probe_read_kernel(prefix, sizeof(prefix), name);
+	return prefix[0] == 'm' && prefix[1] == 'e' && prefix[2] == 'm' && prefix[3] == 'f' &&
+	       prefix[4] == 'd' && prefix[5] == ':' && BPF_CORE_READ(file, f_inode, i_nlink) == 0;
+}
+
+/*
+ * argv as the caller passed it to execve/execveat. current->mm is still the
+ * caller's at this hook, so the syscall's user pointers are valid.
+ */
+static __always_inline void read_argv(struct exec_event *e)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	const char *const *argv;
+	__u32 off = 0;
+
+	e->argc = 0;
+	e->truncated = 0;
+	if (regs->orig_ax == NR_EXECVE)
+		argv = (const char *const *)regs->si;
+	else if (regs->orig_ax == NR_EXECVEAT)
+		argv = (const char *const *)regs->dx;
+	else
+		argv = NULL;
+
+	for (int i = 0; argv && i < WARDEN_ARGS_MAX; i++) {
+		const char *arg = NULL;
+		long n;
+
+		if (bpf_probe_read_user(&arg, sizeof(arg), &argv[i]) || !arg)
+			break;
+		if (off > WARDEN_ARGS_SIZE - WARDEN_ARG_LEN) {
+			e->truncated = 1;
+			break;
+		}
+		n = bpf_probe_read_user_str(&e->args[off], WARDEN_ARG_LEN, arg);
+		if (n <= 0)
+			break;
+		off += n;
+		e->argc++;
+	}
+	e->args_len = off;
+}
+
+static __always_inline void emit_exec(struct linux_binprm *bprm, struct file *file,
+				      __u32 verdict, __u32 reason, __u32 agent, __u64 generation)
+{
+	struct exec_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e) {
+		count(COUNTER_EVENTS_DROPPED);
+		return;
+	}
+	fill_event_head(&e->head, EVENT_EXEC, verdict, reason, agent, generation);
+	e->dev = inode_dev(BPF_CORE_READ(file, f_inode));
+	e->ino = BPF_CORE_READ(file, f_inode, i_ino);
+	e->pad = 0;
+	/* interp is the file being judged: the interpreter on a script's second round */
+	bpf_probe_read_kernel_str(e->path, sizeof(e->path), BPF_CORE_READ(bprm, interp));
+	read_argv(e);
+	bpf_ringbuf_submit(e, 0);
+}
+
+/* The verdict for one binary of one agent, and why. */
+static __always_inline __u32 judge_exec(void *rules, __u32 agent, struct file *file,
+					__u32 *reason)
+{
+	struct rule_key key = { .kind = RULE_AGENT, .agent = agent };
+	union rule_value *settings, *allow;
+	struct inode *inode;
+
+	settings = bpf_map_lookup_elem(rules, &key);
+	if (!settings) {
+		*reason = REASON_NO_POLICY;
+		return VERDICT_DENY;
+	}
+	switch (settings->agent.exec_mode) {
+	case EXEC_MODE_FULL:
+		*reason = REASON_EXEC_FULL;
+		return VERDICT_ALLOW;
+	case EXEC_MODE_ALLOWLIST:
+		break;
+	default:
+		*reason = REASON_EXEC_DISABLED;
+		return VERDICT_DENY;
+	}
+
+	inode = BPF_CORE_READ(file, f_inode);
+	key.kind = RULE_EXEC_ALLOW;
+	key.dev = inode_dev(inode);
+	key.ino = BPF_CORE_READ(inode, i_ino);
+	allow = bpf_map_lookup_elem(rules, &key);
+	if (allow && (!allow->exec_allow.expires_ns ||
+		      allow->exec_allow.expires_ns > bpf_ktime_get_boot_ns())) {
+		*reason = REASON_ALLOWLISTED;
+		return VERDICT_ALLOW;
+	}
+	*reason = is_memfd(file) ? REASON_MEMFD : REASON_NOT_ALLOWLISTED;
+	return VERDICT_DENY;
+}
+
+SEC("lsm/bprm_check_security")
+int BPF_PROG(exec_bprm_check_security, struct linux_binprm *bprm, int ret)
+{
+	struct cgroup_agent *ca;
+	struct file *file;
+	__u32 verdict, reason = REASON_NO_POLICY;
+	void *rules;
+
+	if (ret)
+		return ret;
+	ca = current_agent();
+	if (!ca)
+		return 0;
+	if (is_shebang(bprm))
+		return 0; /* judged by its interpreter on the next round */
+
+	file = bprm->file;
+	rules = current_rules();
+	verdict = rules ? judge_exec(rules, ca->agent, file, &reason) : VERDICT_DENY;
+	count(verdict == VERDICT_ALLOW ? COUNTER_EXEC_ALLOWED : COUNTER_EXEC_DENIED);
+	emit_exec(bprm, file, verdict, reason, ca->agent, rules ? rules_generation(rules) : 0);
+	return verdict == VERDICT_ALLOW ? 0 : -EPERM;
+}

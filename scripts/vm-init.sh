@@ -1,0 +1,35 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Second stage of the vmtest guest, run as PID 1 on the overlay root: mounts
+# the kernel filesystems the tests need, runs the job's command, records its
+# exit status in the job directory and powers off.
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export HOME=/root TERM=dumb LANG=C.UTF-8
+
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+mkdir -p /dev/pts /dev/shm
+mount -t devpts devpts /dev/pts
+mount -t tmpfs shm /dev/shm
+mount -t securityfs securityfs /sys/kernel/security
+mount -t bpf bpf /sys/fs/bpf
+mount -t cgroup2 cgroup2 /sys/fs/cgroup
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
+mount -t tmpfs -o mode=1777 tmp /tmp
+# The guest kernel's modules (veth, loop, ...) from the vmtest cache.
+modules=$(cat /run/vmtest/modules-dir)
+mkdir -p "/lib/modules/$(uname -r)"
+mount --bind "$modules" "/lib/modules/$(uname -r)"
+ip link set lo up 2>/dev/null
+hostname vmtest
+# Plain line endings on the console, so output reads as it would on the host.
+stty -F /dev/ttyS0 -onlcr -echo 2>/dev/null
+
+(setsid bash /run/vmtest/cmd.sh </dev/null >/dev/ttyS0 2>&1)
+echo $? >/run/vmtest/rc
+sync
+echo o >/proc/sysrq-trigger
+sleep 30

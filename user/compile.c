@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compile.h"
+#include "resolve.h"
+
+uint32_t agent_ids_get(struct agent_ids *ids, const char *name)
+{
+	char **names;
+	uint32_t *v;
+
+	for (size_t i = 0; i < ids->n; i++)
+		if (!strcmp(ids->names[i], name))
+			return ids->ids[i];
+	names = realloc(ids->names, (ids->n + 1) * sizeof(*names));
+	if (!names)
+		return 0;
+	ids->names = names;
+	v = realloc(ids->ids, (ids->n + 1) * sizeof(*v));
+	if (!v)
+		return 0;
+	ids->ids = v;
+	names[ids->n] = strdup(name);
+	if (!names[ids->n])
+		return 0;
+	v[ids->n] = ++ids->next; /* ids start at 1 */
+	return v[ids->n++];
+}
+
+const char *agent_ids_name(const struct agent_ids *ids, uint32_t id)
+{
+	for (size_t i = 0; i < ids->n; i++)
+		if (ids->ids[i] == id)
+			return ids->names[i];
+	return NULL;
+}
+
+void agent_ids_free(struct agent_ids *ids)
+{
+	if (!ids)
+		return;
+	for (size_t i = 0; i < ids->n; i++)
+		free(ids->names[i]);
+	free(ids->names);
+	free(ids->ids);
+	memset(ids, 0, sizeof(*ids));
+}
+
+static int push_rule(struct compiled_policy *c, const struct rule_key *key,
+		     const union rule_value *value)
+{
+	if (c->n_rules == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 256;
+		struct rule_entry *v = realloc(c->rules, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		c->rules = v;
+		c->cap = cap;
+	}
+	c->rules[c->n_rules].key = *key;
+	c->rules[c->n_rules++].value = *value;
+	return 0;
+}
+
+static uint32_t exec_mode(int security)
+{
+	switch (security) {
+	case EXEC_SECURITY_ALLOWLIST: return EXEC_MODE_ALLOWLIST;
+	case EXEC_SECURITY_FULL: return EXEC_MODE_FULL;
+	default: return EXEC_MODE_DENY;
+	}
+}
+
+static int compile_agent(const struct policy *p, const struct agent_policy *a, uint32_t id,
+			 struct compiled_policy *out, char *err, size_t errlen)
+{
+	struct rule_key key = { .kind = RULE_AGENT, .agent = id };
+	union rule_value value = { .agent = { .exec_mode = exec_mode(a->exec.security) } };
+	struct resolved_bins bins = {};
+	int ret;
+
+	ret = push_rule(out, &key, &value);
+	if (ret || a->exec.security != EXEC_SECURITY_ALLOWLIST)
+		goto out;
+	ret = resolve_safe_bins(p, a, &bins, err, errlen);
+	for (size_t i = 0; !ret && i < bins.n; i++) {
+		key = (struct rule_key){ .kind = RULE_EXEC_ALLOW, .agent = id,
+					 .dev = bins.v[i].id.dev, .ino = bins.v[i].id.ino };
+		memset(&value, 0, sizeof(value));
+		ret = push_rule(out, &key, &value);
+	}
+out:
+	if (ret == -ENOMEM)
+		snprintf(err, errlen, "%s: out of memory compiling agent %s", p->path, a->name);
+	resolved_bins_free(&bins);
+	return ret;
+}
+
+int policy_compile(const struct policy *p, struct agent_ids *ids, uint64_t generation,
+		   struct compiled_policy *out, char *err, size_t errlen)
+{
+	struct rule_key key = { .kind = RULE_GLOBAL };
+	union rule_value value = { .global = { .generation = generation } };
+	int ret;
+
+	err[0] = '\0';
+	memset(out, 0, sizeof(*out));
+	out->generation = generation;
+	ret = push_rule(out, &key, &value);
+	/* the daemon's start-up self-test: an agent that may exec nothing */
+	key = (struct rule_key){ .kind = RULE_AGENT, .agent = WARDEN_AGENT_SELFTEST };
+	value = (union rule_value){ .agent = { .exec_mode = EXEC_MODE_DENY } };
+	ret = ret ?: push_rule(out, &key, &value);
+	for (size_t i = 0; !ret && i < p->n_agents; i++) {
+		const struct agent_policy *a = &p->agents[i];
+		uint32_t id;
+
+		if (!a->confined)
+			continue;
+		id = agent_ids_get(ids, a->name);
+		if (!id)
+			ret = -ENOMEM;
+		else
+			ret = compile_agent(p, a, id, out, err, errlen);
+	}
+	if (ret == -ENOMEM && !err[0])
+		snprintf(err, errlen, "%s: out of memory", p->path);
+	if (ret)
+		compiled_policy_free(out);
+	return ret;
+}
+
+void compiled_policy_free(struct compiled_policy *c)
+{
+	if (!c)
+		return;
+	free(c->rules);
+	memset(c, 0, sizeof(*c));
+}

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Compiling a parsed policy into the entries of one rules map: what the
+ * kernel will enforce. Pure userspace (it resolves names to inodes but never
+ * touches BPF), so a policy can be compiled completely, and fail, before
+ * anything in the kernel changes.
+ */
+#ifndef WARDEN_COMPILE_H
+#define WARDEN_COMPILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "warden.h"
+#include "policy.h"
+
+/* Agent names to the ids the kernel knows, stable for the daemon's life. */
+struct agent_ids {
+	char **names;
+	uint32_t *ids;
+	size_t n;
+	uint32_t next;
+};
+
+/* The id of name, assigning the next free one; 0 when out of memory. */
+uint32_t agent_ids_get(struct agent_ids *ids, const char *name);
+/* The name of id, or NULL. */
+const char *agent_ids_name(const struct agent_ids *ids, uint32_t id);
+void agent_ids_free(struct agent_ids *ids);
+
+struct rule_entry {
+	struct rule_key key;
+	union rule_value value;
+};
+
+struct compiled_policy {
+	struct rule_entry *rules;
+	size_t n_rules;
+	size_t cap;
+	uint64_t generation;
+};
+
+/*
+ * Compiles p. Agents with "confined": false get no rules (their cgroups are
+ * never registered). Returns 0, or -errno with a message in err.
+ */
+int policy_compile(const struct policy *p, struct agent_ids *ids, uint64_t generation,
+		   struct compiled_policy *out, char *err, size_t errlen);
+void compiled_policy_free(struct compiled_policy *c);
+
+#endif

@@ -1,0 +1,595 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * `warden daemon`: loads the BPF programs, applies the policy, serves the
+ * control socket and streams events. One epoll loop handles the ring buffer,
+ * the socket, signals (SIGHUP reloads, SIGINT/SIGTERM stop) and a timer that
+ * removes the cgroups of finished runs.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+
+#include "cgroup.h"
+#include "commands.h"
+#include "compile.h"
+#include "control.h"
+#include "enforcer.h"
+#include "events.h"
+#include "log.h"
+#include "policy.h"
+
+#define DEFAULT_POLICY "/etc/warden/policy.json"
+#define SWEEP_INTERVAL_S 2
+
+struct managed_cgroup {
+	uint64_t id;
+	uint32_t agent;
+	char *path;
+	bool is_run; /* created by `warden run`: removed once empty */
+};
+
+struct daemon {
+	char *policy_file; /* what SIGHUP and a plain `warden reload` read */
+	bool json;
+	struct policy *policy;
+	struct agent_ids ids;
+	uint64_t generation;
+	size_t n_rules;
+	struct enforcer *enforcer;
+	struct ring_buffer *ring;
+	int listen_fd;
+	int signal_fd;
+	int timer_fd;
+	int epoll_fd;
+	uint64_t seq;
+	uint64_t run_serial;
+	struct managed_cgroup *cgroups;
+	size_t n_cgroups;
+	bool stop;
+};
+
+/* ---- cgroups of agents ---- */
+
+static int track_cgroup(struct daemon *d, const char *path, uint32_t agent, bool is_run)
+{
+	struct managed_cgroup *v;
+	uint64_t id;
+	int err;
+
+	err = cgroup_id(path, &id);
+	if (err)
+		return err;
+	v = realloc(d->cgroups, (d->n_cgroups + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	d->cgroups = v;
+	v[d->n_cgroups] = (struct managed_cgroup){ .id = id, .agent = agent, .is_run = is_run,
+						   .path = strdup(path) };
+	if (!v[d->n_cgroups].path)
+		return -ENOMEM;
+	err = enforcer_add_cgroup(d->enforcer, id, agent);
+	if (err) {
+		free(v[d->n_cgroups].path);
+		return err;
+	}
+	d->n_cgroups++;
+	return 0;
+}
+
+static void untrack_cgroup(struct daemon *d, size_t i)
+{
+	enforcer_del_cgroup(d->enforcer, d->cgroups[i].id);
+	free(d->cgroups[i].path);
+	d->cgroups[i] = d->cgroups[--d->n_cgroups];
+}
+
+/* Finished runs: empty leaves are removed from the kernel map and from cgroupfs. */
+static void sweep_cgroups(struct daemon *d)
+{
+	for (size_t i = 0; i < d->n_cgroups;) {
+		struct managed_cgroup *c = &d->cgroups[i];
+
+		if (c->is_run && cgroup_populated(c->path) == 0 && !rmdir(c->path)) {
+			log_debug("run cgroup %s finished", c->path);
+			untrack_cgroup(d, i);
+			continue;
+		}
+		i++;
+	}
+}
+
+/*
+ * Cgroups left under the warden subtree by an earlier daemon (their
+ * processes may still run): managed again from the moment the policy is
+ * applied, under the agent their directory names.
+ */
+static void adopt_existing_cgroups(struct daemon *d)
+{
+	for (size_t i = 0; i < d->policy->n_agents; i++) {
+		const struct agent_policy *a = &d->policy->agents[i];
+		char dir[4096];
+		struct dirent *de;
+		DIR *dh;
+
+		if (!a->confined)
+			continue;
+		snprintf(dir, sizeof(dir), "%s/%s", WARDEN_CGROUP_DIR, a->name);
+		dh = opendir(dir);
+		if (!dh)
+			continue;
+		while ((de = readdir(dh))) {
+			char path[4096 + 256];
+
+			if (de->d_type != DT_DIR || de->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+			if (!track_cgroup(d, path, agent_ids_get(&d->ids, a->name), true))
+				log_info("adopted %s for agent %s", path, a->name);
+		}
+		closedir(dh);
+	}
+}
+
+/* ---- policy ---- */
+
+/*
+ * Loads, compiles and applies file. Nothing changes unless every step
+ * succeeds; on failure err says why.
+ */
+static int apply_policy_file(struct daemon *d, const char *file, char *err, size_t errlen)
+{
+	struct compiled_policy compiled;
+	struct policy *p;
+	int ret;
+
+	p = policy_load(file, err, errlen);
+	if (!p)
+		return -EINVAL;
+	ret = policy_compile(p, &d->ids, d->generation + 1, &compiled, err, errlen);
+	if (ret) {
+		policy_free(p);
+		return ret;
+	}
+	ret = enforcer_apply(d->enforcer, &compiled);
+	if (ret) {
+		snprintf(err, errlen, "cannot load the compiled policy into the kernel: %s",
+			 strerror(-ret));
+		compiled_policy_free(&compiled);
+		policy_free(p);
+		return ret;
+	}
+	d->generation++;
+	d->n_rules = compiled.n_rules;
+	compiled_policy_free(&compiled);
+	policy_free(d->policy);
+	d->policy = p;
+	return 0;
+}
+
+static int reload(struct daemon *d, const char *file, char *err, size_t errlen)
+{
+	int ret = apply_policy_file(d, file, err, errlen);
+
+	if (ret) {
+		log_error("reload of %s failed, the previous policy stays in force: %s", file, err);
+		return ret;
+	}
+	if (file != d->policy_file) {
+		char *copy = strdup(file);
+
+		if (copy) {
+			free(d->policy_file);
+			d->policy_file = copy;
+		}
+	}
+	log_info("policy %s applied (generation %llu, %zu rules)", d->policy->path,
+		 (unsigned long long)d->generation, d->n_rules);
+	return 0;
+}
+
+/* ---- events ---- */
+
+static int on_event(void *ctx, void *data, size_t len)
+{
+	struct daemon *d = ctx;
+	const struct event_head *h = data;
+	const char *agent;
+	json_object *ev;
+
+	if (len < sizeof(*h) || h->agent == WARDEN_AGENT_SELFTEST)
+		return 0;
+	agent = agent_ids_name(&d->ids, h->agent);
+	ev = event_to_json(data, len, agent, ++d->seq);
+	if (!ev)
+		return 0;
+	if (d->json) {
+		puts(json_object_to_json_string_ext(ev, JSON_C_TO_STRING_PLAIN |
+							JSON_C_TO_STRING_NOSLASHESCAPE));
+	} else {
+		char line[4096];
+
+		event_format_line(ev, line, sizeof(line));
+		puts(line);
+	}
+	fflush(stdout);
+	json_object_put(ev);
+	return 0;
+}
+
+/* ---- control requests ---- */
+
+static json_object *agent_status(struct daemon *d, const struct agent_policy *a)
+{
+	json_object *o = json_object_new_object(), *paths = json_object_new_array();
+	uint32_t id = a->confined ? agent_ids_get(&d->ids, a->name) : 0;
+	int procs = 0;
+
+	for (size_t i = 0; id && i < d->n_cgroups; i++) {
+		if (d->cgroups[i].agent != id)
+			continue;
+		json_object_array_add(paths, json_object_new_string(d->cgroups[i].path));
+		procs += cgroup_populated(d->cgroups[i].path) > 0;
+	}
+	json_object_object_add(o, "name", json_object_new_string(a->name));
+	json_object_object_add(o, "confined", json_object_new_boolean(a->confined));
+	json_object_object_add(o, "execSecurity",
+			       json_object_new_string(exec_security_name(a->exec.security)));
+	json_object_object_add(o, "cgroups", paths);
+	json_object_object_add(o, "activeCgroups", json_object_new_int(procs));
+	return o;
+}
+
+static json_object *handle_status(struct daemon *d)
+{
+	static const char *const names[COUNTER_MAX] = {
+		[COUNTER_EXEC_ALLOWED] = "execAllowed",
+		[COUNTER_EXEC_DENIED] = "execDenied",
+		[COUNTER_EVENTS_DROPPED] = "eventsDropped",
+	};
+	json_object *o = json_object_new_object(), *agents = json_object_new_array();
+	json_object *counters = json_object_new_object();
+	uint64_t c[COUNTER_MAX] = {};
+
+	enforcer_counters(d->enforcer, c);
+	for (int i = 0; i < COUNTER_MAX; i++)
+		json_object_object_add(counters, names[i], json_object_new_uint64(c[i]));
+	for (size_t i = 0; i < d->policy->n_agents; i++)
+		json_object_array_add(agents, agent_status(d, &d->policy->agents[i]));
+	json_object_object_add(o, "ok", json_object_new_boolean(1));
+	json_object_object_add(o, "enforcing", json_object_new_boolean(1));
+	json_object_object_add(o, "daemonPid", json_object_new_int(getpid()));
+	json_object_object_add(o, "policy", json_object_new_string(d->policy->path));
+	json_object_object_add(o, "generation", json_object_new_uint64(d->generation));
+	json_object_object_add(o, "rules", json_object_new_uint64(d->n_rules));
+	json_object_object_add(o, "agents", agents);
+	json_object_object_add(o, "counters", counters);
+	return o;
+}
+
+/* Places the caller (by its kernel-reported pid) in a new cgroup of the agent. */
+static json_object *handle_run(struct daemon *d, json_object *req, int client)
+{
+	const struct agent_policy *a;
+	json_object *v, *reply;
+	char path[4096];
+	pid_t pid;
+	int err;
+
+	if (!json_object_object_get_ex(req, "agent", &v) || !json_object_is_type(v, json_type_string))
+		return control_error("run: missing \"agent\"");
+	a = policy_agent(d->policy, json_object_get_string(v));
+	if (!a)
+		return control_error("agent \"%s\" is not in the policy %s", json_object_get_string(v),
+				     d->policy->path);
+	reply = json_object_new_object();
+	json_object_object_add(reply, "ok", json_object_new_boolean(1));
+	json_object_object_add(reply, "confined", json_object_new_boolean(a->confined));
+	if (!a->confined)
+		return reply; /* the policy says so explicitly: runs as the caller is */
+
+	err = control_peer_pid(client, &pid);
+	if (err)
+		goto fail;
+	snprintf(path, sizeof(path), "%s/%s/run-%d-%llu", WARDEN_CGROUP_DIR, a->name, pid,
+		 (unsigned long long)++d->run_serial);
+	err = cgroup_mkdir(path);
+	/* registered before the process enters: its first exec is already judged */
+	err = err ?: track_cgroup(d, path, agent_ids_get(&d->ids, a->name), true);
+	if (!err) {
+		err = cgroup_move(path, pid);
+		if (err) {
+			untrack_cgroup(d, d->n_cgroups - 1);
+			rmdir(path);
+		}
+	}
+	if (err)
+		goto fail;
+	json_object_object_add(reply, "cgroup", json_object_new_string(path));
+	return reply;
+fail:
+	json_object_put(reply);
+	return control_error("cannot place the process in a cgroup of agent %s: %s", a->name,
+			     strerror(-err));
+}
+
+static json_object *handle_reload(struct daemon *d, json_object *req)
+{
+	char err[2048];
+	json_object *v, *reply;
+	char *file = d->policy_file;
+
+	if (json_object_object_get_ex(req, "policy", &v) && json_object_is_type(v, json_type_string))
+		file = (char *)json_object_get_string(v);
+	if (reload(d, file, err, sizeof(err)))
+		return control_error("%s", err);
+	reply = json_object_new_object();
+	json_object_object_add(reply, "ok", json_object_new_boolean(1));
+	json_object_object_add(reply, "policy", json_object_new_string(d->policy->path));
+	json_object_object_add(reply, "generation", json_object_new_uint64(d->generation));
+	json_object_object_add(reply, "rules", json_object_new_uint64(d->n_rules));
+	return reply;
+}
+
+static void serve_client(struct daemon *d, int client)
+{
+	json_object *req = NULL, *reply, *op;
+	const char *name;
+
+	if (control_read(client, &req)) {
+		reply = control_error("bad request: expected one JSON object and a newline");
+	} else if (!json_object_object_get_ex(req, "op", &op)) {
+		reply = control_error("bad request: no \"op\"");
+	} else {
+		name = json_object_get_string(op);
+		if (!strcmp(name, "status"))
+			reply = handle_status(d);
+		else if (!strcmp(name, "run"))
+			reply = handle_run(d, req, client);
+		else if (!strcmp(name, "reload"))
+			reply = handle_reload(d, req);
+		else
+			reply = control_error("unknown op \"%s\"", name);
+	}
+	control_send(client, reply);
+	json_object_put(reply);
+	json_object_put(req);
+}
+
+static void accept_clients(struct daemon *d)
+{
+	for (;;) {
+		int client = accept4(d->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+
+		if (client < 0)
+			return;
+		serve_client(d, client);
+		close(client);
+	}
+}
+
+/* ---- the loop ---- */
+
+static void on_signal(struct daemon *d)
+{
+	struct signalfd_siginfo si;
+	char err[2048];
+
+	while (read(d->signal_fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP)
+			reload(d, d->policy_file, err, sizeof(err));
+		else
+			d->stop = true;
+	}
+}
+
+static int watch(int epoll_fd, int fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+
+	return epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
+}
+
+static int setup_loop(struct daemon *d)
+{
+	struct itimerspec every = { .it_interval.tv_sec = SWEEP_INTERVAL_S,
+				    .it_value.tv_sec = SWEEP_INTERVAL_S };
+	sigset_t mask;
+	int err;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL))
+		return -errno;
+	d->signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	d->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	d->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (d->signal_fd < 0 || d->timer_fd < 0 || d->epoll_fd < 0)
+		return -errno;
+	if (timerfd_settime(d->timer_fd, 0, &every, NULL))
+		return -errno;
+	d->ring = ring_buffer__new(enforcer_events_fd(d->enforcer), on_event, d, NULL);
+	if (!d->ring)
+		return -errno;
+	err = watch(d->epoll_fd, d->signal_fd);
+	err = err ?: watch(d->epoll_fd, d->timer_fd);
+	err = err ?: watch(d->epoll_fd, d->listen_fd);
+	err = err ?: watch(d->epoll_fd, ring_buffer__epoll_fd(d->ring));
+	return err;
+}
+
+static int run_loop(struct daemon *d)
+{
+	while (!d->stop) {
+		struct epoll_event evs[8];
+		int n = epoll_wait(d->epoll_fd, evs, 8, -1);
+
+		if (n < 0 && errno != EINTR)
+			return -errno;
+		for (int i = 0; i < n; i++) {
+			int fd = evs[i].data.fd;
+
+			if (fd == d->signal_fd) {
+				on_signal(d);
+			} else if (fd == d->timer_fd) {
+				uint64_t ticks;
+
+				if (read(d->timer_fd, &ticks, sizeof(ticks)) > 0)
+					sweep_cgroups(d);
+			} else if (fd == d->listen_fd) {
+				accept_clients(d);
+			} else {
+				ring_buffer__consume(d->ring);
+			}
+		}
+	}
+	ring_buffer__consume(d->ring); /* what arrived before the stop */
+	return 0;
+}
+
+static void daemon_cleanup(struct daemon *d)
+{
+	ring_buffer__free(d->ring);
+	if (d->listen_fd >= 0) {
+		close(d->listen_fd);
+		unlink(WARDEN_SOCKET);
+	}
+	if (d->signal_fd >= 0)
+		close(d->signal_fd);
+	if (d->timer_fd >= 0)
+		close(d->timer_fd);
+	if (d->epoll_fd >= 0)
+		close(d->epoll_fd);
+	for (size_t i = 0; i < d->n_cgroups; i++)
+		free(d->cgroups[i].path);
+	free(d->cgroups);
+	enforcer_close(d->enforcer);
+	policy_free(d->policy);
+	agent_ids_free(&d->ids);
+	free(d->policy_file);
+}
+
+static void daemon_usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: warden daemon [--policy FILE] [--json] [--verbose]\n"
+		"\n"
+		"Loads the BPF LSM programs, applies FILE (default %s), serves the\n"
+		"control socket %s and prints every exec of a confined agent.\n"
+		"SIGHUP reloads FILE; SIGINT/SIGTERM stop (enforcement ends with the daemon).\n"
+		"\n"
+		"  -p, --policy FILE  policy to enforce\n"
+		"  -j, --json         events as one JSON object a line\n"
+		"  -v, --verbose      libbpf's log and more detail\n"
+		"  -h, --help         this text\n",
+		DEFAULT_POLICY, WARDEN_SOCKET);
+}
+
+int cmd_daemon(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "policy", required_argument, NULL, 'p' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	struct daemon d = { .listen_fd = -1, .signal_fd = -1,
+			    .timer_fd = -1, .epoll_fd = -1 };
+	const char *policy_file = DEFAULT_POLICY;
+	char err[2048];
+	int c, ret;
+
+	while ((c = getopt_long(argc, argv, "p:jvh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p': policy_file = optarg; break;
+		case 'j': d.json = true; break;
+		case 'v': log_verbose = true; break;
+		case 'h': daemon_usage(stdout); return 0;
+		default: daemon_usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		daemon_usage(stderr);
+		return 2;
+	}
+	if (geteuid()) {
+		log_error("daemon: must run as root (it loads BPF programs)");
+		return 1;
+	}
+
+	/* Everything that can be checked without the kernel, first. */
+	d.policy_file = realpath(policy_file, NULL);
+	d.policy = policy_load(policy_file, err, sizeof(err));
+	if (!d.policy || !d.policy_file) {
+		log_error("%s", d.policy ? strerror(errno) : err);
+		ret = 1;
+		goto out;
+	}
+	if (bpf_lsm_check(err, sizeof(err))) {
+		log_error("%s", err);
+		ret = 1;
+		goto out;
+	}
+	if ((ret = cgroup2_check(CGROUP2_ROOT))) {
+		log_error("%s is not a cgroup2 filesystem (%s): warden needs the unified hierarchy",
+			  CGROUP2_ROOT, strerror(-ret));
+		ret = 1;
+		goto out;
+	}
+	d.listen_fd = control_listen(WARDEN_SOCKET);
+	if (d.listen_fd < 0) {
+		if (d.listen_fd == -EADDRINUSE)
+			log_error("another warden daemon is already running (it answers on %s)",
+				  WARDEN_SOCKET);
+		else
+			log_error("cannot listen on %s: %s", WARDEN_SOCKET, strerror(-d.listen_fd));
+		ret = 1;
+		goto out;
+	}
+
+	d.enforcer = enforcer_open(err, sizeof(err));
+	if (!d.enforcer) {
+		log_error("%s", err);
+		ret = 1;
+		goto out;
+	}
+	policy_free(d.policy);
+	d.policy = NULL;
+	if (apply_policy_file(&d, d.policy_file, err, sizeof(err)) ||
+	    enforcer_self_test(d.enforcer, err, sizeof(err))) {
+		log_error("%s", err);
+		ret = 1;
+		goto out;
+	}
+	if ((ret = cgroup_mkdir(WARDEN_CGROUP_DIR))) {
+		log_error("cannot create %s: %s", WARDEN_CGROUP_DIR, strerror(-ret));
+		ret = 1;
+		goto out;
+	}
+	adopt_existing_cgroups(&d);
+	if ((ret = setup_loop(&d))) {
+		log_error("daemon: cannot set up the event loop: %s", strerror(-ret));
+		ret = 1;
+		goto out;
+	}
+	log_info("enforcing %s (generation %llu, %zu agents, %zu rules); control socket %s",
+		 d.policy_file, (unsigned long long)d.generation, d.policy->n_agents, d.n_rules,
+		 WARDEN_SOCKET);
+	ret = run_loop(&d) ? 1 : 0;
+	log_info("stopping: BPF programs detached, agents are no longer confined");
+out:
+	daemon_cleanup(&d);
+	return ret;
+}

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The kernel half, seen from userspace: loading and attaching the BPF
+ * programs, swapping in compiled policies, and registering the cgroups each
+ * agent's processes live in.
+ */
+#ifndef WARDEN_ENFORCER_H
+#define WARDEN_ENFORCER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "compile.h"
+
+struct enforcer;
+struct ring_buffer;
+
+/*
+ * 0 if the running kernel has the BPF LSM in its active LSM list; otherwise
+ * -errno with a message in err saying what to change.
+ */
+int bpf_lsm_check(char *err, size_t errlen);
+
+/* Loads and attaches every program. NULL with errno and a message in err. */
+struct enforcer *enforcer_open(char *err, size_t errlen);
+void enforcer_close(struct enforcer *e);
+
+/*
+ * Makes c the policy in force: builds a new rules map and swaps it into the
+ * policy slot in one update, so hooks see all of the old policy or all of
+ * the new. Nothing changes when it fails.
+ */
+int enforcer_apply(struct enforcer *e, const struct compiled_policy *c);
+
+int enforcer_add_cgroup(struct enforcer *e, uint64_t cgroup_id, uint32_t agent);
+int enforcer_del_cgroup(struct enforcer *e, uint64_t cgroup_id);
+
+/* Sums of the per-CPU counters (enum counter). */
+int enforcer_counters(struct enforcer *e, uint64_t out[COUNTER_MAX]);
+
+/* fd of the events ring buffer map. */
+int enforcer_events_fd(struct enforcer *e);
+
+/*
+ * Proves enforcement is real: a child in a scratch cgroup under the
+ * self-test agent must get EPERM from execve. 0 on success.
+ */
+int enforcer_self_test(struct enforcer *e, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "events.h"
+
+const char *verdict_name(uint32_t verdict)
+{
+	switch (verdict) {
+	case VERDICT_ALLOW: return "allow";
+	case VERDICT_DENY: return "deny";
+	case VERDICT_HOLD: return "hold";
+	}
+	return "unknown";
+}
+
+const char *reason_name(uint32_t reason)
+{
+	static const char *const names[REASON_MAX] = {
+		[REASON_ALLOWLISTED] = "allowlisted",
+		[REASON_EXEC_FULL] = "exec-security-full",
+		[REASON_NOT_ALLOWLISTED] = "not-allowlisted",
+		[REASON_EXEC_DISABLED] = "exec-security-deny",
+		[REASON_MEMFD] = "memfd-exec",
+		[REASON_NO_POLICY] = "no-policy-for-agent",
+	};
+
+	return reason < REASON_MAX && names[reason] ? names[reason] : "unknown";
+}
+
+void boottime_to_iso8601(uint64_t boot_ns, char *out, size_t len)
+{
+	struct timespec real, boot;
+	long long ns;
+	time_t secs;
+	struct tm tm;
+
+	clock_gettime(CLOCK_REALTIME, &real);
+	clock_gettime(CLOCK_BOOTTIME, &boot);
+	ns = (long long)real.tv_sec * 1000000000LL + real.tv_nsec -
+	     ((long long)boot.tv_sec * 1000000000LL + boot.tv_nsec) + (long long)boot_ns;
+	secs = ns / 1000000000LL;
+	gmtime_r(&secs, &tm);
+	snprintf(out, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03lldZ", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		 (ns % 1000000000LL) / 1000000LL);
+}
+
+/* A bounded copy of a kernel string field that may lack its NUL. */
+static void field_string(char *out, size_t outlen, const char *field, size_t fieldlen)
+{
+	size_t n = strnlen(field, fieldlen);
+
+	if (n >= outlen)
+		n = outlen - 1;
+	memcpy(out, field, n);
+	out[n] = '\0';
+}
+
+static void add_head(json_object *o, const struct event_head *h, const char *type,
+		     const char *agent, uint64_t seq)
+{
+	char ts[40], comm[WARDEN_COMM_LEN + 1];
+
+	boottime_to_iso8601(h->ts_ns, ts, sizeof(ts));
+	field_string(comm, sizeof(comm), h->comm, sizeof(h->comm));
+	json_object_object_add(o, "ts", json_object_new_string(ts));
+	json_object_object_add(o, "seq", json_object_new_uint64(seq));
+	json_object_object_add(o, "type", json_object_new_string(type));
+	json_object_object_add(o, "verdict", json_object_new_string(verdict_name(h->verdict)));
+	json_object_object_add(o, "agent", json_object_new_string(agent ? agent : "?"));
+	json_object_object_add(o, "pid", json_object_new_int64(h->pid));
+	json_object_object_add(o, "ppid", json_object_new_int64(h->ppid));
+	json_object_object_add(o, "uid", json_object_new_int64(h->uid));
+	json_object_object_add(o, "comm", json_object_new_string(comm));
+	json_object_object_add(o, "reason", json_object_new_string(reason_name(h->reason)));
+	json_object_object_add(o, "generation", json_object_new_uint64(h->generation));
+	json_object_object_add(o, "cgroup", json_object_new_uint64(h->cgroup_id));
+}
+
+/*
+ * The process's working directory, read while it is still alive (a denied
+ * exec returns to the caller; an allowed one keeps the cwd).
+ */
+static void process_cwd(uint32_t pid, char *out, size_t len)
+{
+	char link[64];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/%u/cwd", pid);
+	n = readlink(link, out, len - 1);
+	out[n > 0 ? n : 0] = '\0';
+}
+
+static json_object *exec_to_json(const struct exec_event *e, const char *agent, uint64_t seq)
+{
+	json_object *o = json_object_new_object(), *argv = json_object_new_array();
+	char path[WARDEN_PATH_LEN + 1], cwd[PATH_MAX], full[PATH_MAX + WARDEN_PATH_LEN + 2];
+	size_t off = 0, used = e->args_len < WARDEN_ARGS_SIZE ? e->args_len : WARDEN_ARGS_SIZE;
+
+	add_head(o, &e->head, "exec", agent, seq);
+	field_string(path, sizeof(path), e->path, sizeof(e->path));
+	process_cwd(e->head.pid, cwd, sizeof(cwd));
+	if (path[0] != '/' && cwd[0])
+		snprintf(full, sizeof(full), "%s/%s", cwd, path);
+	else
+		snprintf(full, sizeof(full), "%s", path);
+	json_object_object_add(o, "path", json_object_new_string(full));
+	for (uint32_t i = 0; i < e->argc && off < used; i++) {
+		size_t n = strnlen(e->args + off, used - off);
+
+		json_object_array_add(argv, json_object_new_string_len(e->args + off, (int)n));
+		off += n + 1;
+	}
+	json_object_object_add(o, "argv", argv);
+	if (e->truncated)
+		json_object_object_add(o, "argvTruncated", json_object_new_boolean(1));
+	json_object_object_add(o, "cwd", json_object_new_string(cwd));
+	json_object_object_add(o, "dev", json_object_new_uint64(e->dev));
+	json_object_object_add(o, "ino", json_object_new_uint64(e->ino));
+	return o;
+}
+
+json_object *event_to_json(const void *data, size_t len, const char *agent, uint64_t seq)
+{
+	const struct event_head *h = data;
+
+	if (len >= sizeof(*h) && h->type == EVENT_EXEC && len >= sizeof(struct exec_event))
+		return exec_to_json(data, agent, seq);
+	errno = EINVAL;
+	return NULL;
+}
+
+static const char *str_field(json_object *ev, const char *key)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(ev, key, &v) ? json_object_get_string(v) : "";
+}
+
+void event_format_line(json_object *ev, char *out, size_t len)
+{
+	json_object *argv;
+	int n;
+
+	n = snprintf(out, len, "%s %-5s %s agent=%s pid=%s comm=%s path=%s reason=%s",
+		     str_field(ev, "ts"), str_field(ev, "verdict"), str_field(ev, "type"),
+		     str_field(ev, "agent"), str_field(ev, "pid"), str_field(ev, "comm"),
+		     str_field(ev, "path"), str_field(ev, "reason"));
+	if (n < 0 || (size_t)n >= len || !json_object_object_get_ex(ev, "argv", &argv))
+		return;
+	snprintf(out + n, len - n, " argv=%s",
+		 json_object_to_json_string_ext(argv, JSON_C_TO_STRING_PLAIN |
+							      JSON_C_TO_STRING_NOSLASHESCAPE));
+}

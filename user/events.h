@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Ring-buffer records to the event stream's JSON objects (DESIGN.md:
+ * ts, seq, type, verdict, agent, pid, comm, path, reason; exec events also
+ * argv and cwd) and to one human-readable line.
+ */
+#ifndef WARDEN_EVENTS_H
+#define WARDEN_EVENTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <json-c/json.h>
+
+#include "warden.h"
+
+const char *verdict_name(uint32_t verdict);
+const char *reason_name(uint32_t reason);
+
+/*
+ * The JSON object for one ring-buffer record of len bytes; agent is the
+ * agent's name. NULL (errno EINVAL) for a record that is too short or of an
+ * unknown type.
+ */
+json_object *event_to_json(const void *data, size_t len, const char *agent, uint64_t seq);
+
+/* One line, no trailing newline, for people watching a terminal. */
+void event_format_line(json_object *ev, char *out, size_t len);
+
+/* "2026-11-27T05:34:30.123Z" for a CLOCK_BOOTTIME timestamp. */
+void boottime_to_iso8601(uint64_t boot_ns, char *out, size_t len);
+
+#endif

@@ -1,0 +1,685 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Policy parsing and validation. Every object is checked against a table of
+ * the keys it may hold, so a typo ("safebins") is an error rather than a rule
+ * silently not applied. The first error stops parsing and is reported as
+ * "FILE: LOCATION: reason", LOCATION being a JSON path such as
+ * agents.coder.exec.safeBins[2].
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <json-c/json.h>
+
+#include "policy.h"
+
+#define POLICY_VERSION 1
+#define DEFAULT_EXEC_PATH "/usr/local/bin:/usr/bin:/bin"
+#define DEFAULT_ASK_TIMEOUT_MS (5 * 60 * 1000LL)
+#define MAX_POLICY_BYTES (16 << 20)
+
+struct parser {
+	const char *name; /* file name for messages */
+	char *err;
+	size_t errlen;
+	bool failed;
+};
+
+static void fail(struct parser *ps, const char *where, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void fail(struct parser *ps, const char *where, const char *fmt, ...)
+{
+	char reason[512];
+	va_list ap;
+
+	if (ps->failed)
+		return; /* the first error is the one that matters */
+	ps->failed = true;
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	snprintf(ps->err, ps->errlen, "%s: %s: %s", ps->name, where[0] ? where : "(top level)",
+		 reason);
+}
+
+static void join_where(char *out, size_t len, const char *where, const char *key)
+{
+	snprintf(out, len, "%s%s%s", where, where[0] ? "." : "", key);
+}
+
+static const char *json_type_word(json_object *o)
+{
+	switch (json_object_get_type(o)) {
+	case json_type_null: return "null";
+	case json_type_boolean: return "a boolean";
+	case json_type_double: return "a number";
+	case json_type_int: return "an integer";
+	case json_type_object: return "an object";
+	case json_type_array: return "an array";
+	case json_type_string: return "a string";
+	}
+	return "a value";
+}
+
+static bool expect_type(struct parser *ps, json_object *o, json_type type, const char *where)
+{
+	static const char *const words[] = {
+		[json_type_boolean] = "a boolean", [json_type_int] = "an integer",
+		[json_type_object] = "an object",  [json_type_array] = "an array",
+		[json_type_string] = "a string",
+	};
+
+	if (json_object_is_type(o, type))
+		return true;
+	fail(ps, where, "expected %s, got %s", words[type], json_type_word(o));
+	return false;
+}
+
+/* One of a fixed set of words; returns its index or -1 (after failing). */
+static int parse_enum(struct parser *ps, json_object *o, const char *where,
+		      const char *const *words, size_t n)
+{
+	char choices[256] = "";
+
+	if (!expect_type(ps, o, json_type_string, where))
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(json_object_get_string(o), words[i]))
+			return (int)i;
+	for (size_t i = 0; i < n; i++)
+		snprintf(choices + strlen(choices), sizeof(choices) - strlen(choices), "%s\"%s\"",
+			 i ? (i + 1 == n ? " or " : ", ") : "", words[i]);
+	fail(ps, where, "expected %s, got \"%s\"", choices, json_object_get_string(o));
+	return -1;
+}
+
+static char *parse_string(struct parser *ps, json_object *o, const char *where)
+{
+	char *s;
+
+	if (!expect_type(ps, o, json_type_string, where))
+		return NULL;
+	s = strdup(json_object_get_string(o));
+	if (!s)
+		fail(ps, where, "out of memory");
+	return s;
+}
+
+static bool is_absolute(const char *s)
+{
+	return s[0] == '/';
+}
+
+enum string_rule { ANY_STRING, ABSOLUTE_PATH, NON_EMPTY };
+
+/* An array of strings appended to out; where_out (optional) gets each entry's location. */
+static void parse_string_array(struct parser *ps, json_object *o, const char *where,
+			       enum string_rule rule, struct strv *out, struct strv *where_out)
+{
+	char at[512];
+
+	if (!expect_type(ps, o, json_type_array, where))
+		return;
+	for (size_t i = 0; i < json_object_array_length(o) && !ps->failed; i++) {
+		json_object *item = json_object_array_get_idx(o, i);
+		const char *s;
+
+		snprintf(at, sizeof(at), "%s[%zu]", where, i);
+		if (!expect_type(ps, item, json_type_string, at))
+			return;
+		s = json_object_get_string(item);
+		if (!s[0]) {
+			fail(ps, at, "empty string");
+			return;
+		}
+		if (rule == ABSOLUTE_PATH && !is_absolute(s)) {
+			fail(ps, at, "\"%s\" is not an absolute path", s);
+			return;
+		}
+		if (strv_push(out, s) || (where_out && strv_push(where_out, at)))
+			fail(ps, at, "out of memory");
+	}
+}
+
+long long parse_duration_ms(const char *s)
+{
+	static const struct { const char *unit; long long ms; } units[] = {
+		{ "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 }, { "d", 86400000 },
+	};
+	char *end;
+	long long n;
+
+	if (!isdigit((unsigned char)s[0]))
+		return -1;
+	errno = 0;
+	n = strtoll(s, &end, 10);
+	if (errno || n < 0 || n > 1000000000LL)
+		return -1;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (!strcmp(end, units[i].unit))
+			return n * units[i].ms;
+	return -1;
+}
+
+/* Calls fn for every key of o; an unknown key (fn returns false) fails. */
+typedef bool (*key_fn)(struct parser *ps, const char *key, json_object *val, const char *where,
+		       void *ctx);
+
+static void for_each_key(struct parser *ps, json_object *o, const char *where, key_fn fn,
+			 void *ctx, const char *known)
+{
+	char at[512];
+
+	if (!expect_type(ps, o, json_type_object, where))
+		return;
+	json_object_object_foreach(o, key, val) {
+		if (ps->failed)
+			return;
+		join_where(at, sizeof(at), where, key);
+		if (!fn(ps, key, val, at, ctx))
+			fail(ps, at, "unknown key \"%s\" (known here: %s)", key, known);
+	}
+}
+
+static bool exec_key(struct parser *ps, const char *key, json_object *val, const char *where,
+		     void *ctx)
+{
+	static const char *const security[] = { "deny", "allowlist", "full" };
+	static const char *const ask[] = { "off", "on-miss", "always" };
+	static const char *const fallback[] = { "deny", "allow" };
+	struct exec_policy *e = ctx;
+
+	if (!strcmp(key, "security")) {
+		e->security = parse_enum(ps, val, where, security, 3);
+	} else if (!strcmp(key, "ask")) {
+		e->ask = parse_enum(ps, val, where, ask, 3);
+	} else if (!strcmp(key, "askFallback")) {
+		e->ask_fallback = parse_enum(ps, val, where, fallback, 2);
+	} else if (!strcmp(key, "askTimeout")) {
+		if (!expect_type(ps, val, json_type_string, where))
+			return true;
+		e->ask_timeout_ms = parse_duration_ms(json_object_get_string(val));
+		if (e->ask_timeout_ms <= 0)
+			fail(ps, where, "bad duration \"%s\" (use e.g. \"30s\", \"5m\", \"2h\")",
+			     json_object_get_string(val));
+	} else if (!strcmp(key, "safeBins")) {
+		parse_string_array(ps, val, where, NON_EMPTY, &e->safe_bins, &e->safe_bins_where);
+	} else {
+		return false;
+	}
+	return true;
+}
+
+/* A basename pattern (no '/') or an absolute path. */
+static void check_deny_entries(struct parser *ps, const struct strv *deny, size_t from,
+			       const char *where)
+{
+	char at[512];
+
+	for (size_t i = from; i < deny->n && !ps->failed; i++) {
+		const char *s = deny->v[i];
+
+		snprintf(at, sizeof(at), "%s[%zu]", where, i - from);
+		if (!is_absolute(s) && strchr(s, '/'))
+			fail(ps, at, "\"%s\" is neither an absolute path nor a basename pattern", s);
+	}
+}
+
+static bool fs_key(struct parser *ps, const char *key, json_object *val, const char *where,
+		   void *ctx)
+{
+	struct fs_policy *f = ctx;
+
+	if (!strcmp(key, "workspaceOnly")) {
+		if (expect_type(ps, val, json_type_boolean, where))
+			f->workspace_only = json_object_get_boolean(val);
+	} else if (!strcmp(key, "readOnly")) {
+		parse_string_array(ps, val, where, ABSOLUTE_PATH, &f->read_only, NULL);
+	} else if (!strcmp(key, "mustRead")) {
+		parse_string_array(ps, val, where, ABSOLUTE_PATH, &f->must_read, NULL);
+	} else if (!strcmp(key, "deny")) {
+		size_t from = f->deny.n;
+
+		parse_string_array(ps, val, where, NON_EMPTY, &f->deny, NULL);
+		check_deny_entries(ps, &f->deny, from, where);
+	} else {
+		return false;
+	}
+	return true;
+}
+
+static bool valid_env_name(const char *s)
+{
+	if (!s[0] || isdigit((unsigned char)s[0]))
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '_')
+			return false;
+	return true;
+}
+
+static bool env_key(struct parser *ps, const char *key, json_object *val, const char *where,
+		    void *ctx)
+{
+	struct env_policy *env = ctx;
+	char at[512];
+
+	if (!strcmp(key, "pass")) {
+		size_t from = env->pass.n;
+
+		parse_string_array(ps, val, where, NON_EMPTY, &env->pass, NULL);
+		for (size_t i = from; i < env->pass.n && !ps->failed; i++) {
+			snprintf(at, sizeof(at), "%s[%zu]", where, i - from);
+			if (!valid_env_name(env->pass.v[i]))
+				fail(ps, at, "\"%s\" is not a variable name", env->pass.v[i]);
+		}
+	} else if (!strcmp(key, "set")) {
+		if (!expect_type(ps, val, json_type_object, where))
+			return true;
+		json_object_object_foreach(val, name, value) {
+			char *kv;
+
+			join_where(at, sizeof(at), where, name);
+			if (!valid_env_name(name)) {
+				fail(ps, at, "\"%s\" is not a variable name", name);
+				return true;
+			}
+			if (!expect_type(ps, value, json_type_string, at))
+				return true;
+			if (asprintf(&kv, "%s=%s", name, json_object_get_string(value)) < 0 ||
+			    strv_push(&env->set, kv))
+				fail(ps, at, "out of memory");
+			free(kv);
+		}
+	} else {
+		return false;
+	}
+	return true;
+}
+
+/* "SRC:DST[:ro|:rw]" with absolute SRC and DST. */
+static void check_binds(struct parser *ps, const struct strv *binds, const char *where)
+{
+	char at[512];
+
+	for (size_t i = 0; i < binds->n && !ps->failed; i++) {
+		char *copy = strdup(binds->v[i]), *save = NULL;
+		char *src = strtok_r(copy, ":", &save);
+		char *dst = strtok_r(NULL, ":", &save);
+		char *mode = strtok_r(NULL, ":", &save);
+		char *extra = strtok_r(NULL, ":", &save);
+
+		snprintf(at, sizeof(at), "%s[%zu]", where, i);
+		if (!src || !dst || extra || !is_absolute(src) || !is_absolute(dst))
+			fail(ps, at, "\"%s\" is not SRC:DST[:ro|:rw] with absolute paths", binds->v[i]);
+		else if (mode && strcmp(mode, "ro") && strcmp(mode, "rw"))
+			fail(ps, at, "bind mode \"%s\" is neither \"ro\" nor \"rw\"", mode);
+		free(copy);
+	}
+}
+
+struct agent_ctx {
+	struct agent_policy *agent;
+	bool is_defaults;
+};
+
+static bool agent_key(struct parser *ps, const char *key, json_object *val, const char *where,
+		      void *ctx)
+{
+	static const char *const network[] = { "none", "host" };
+	struct agent_ctx *ac = ctx;
+	struct agent_policy *a = ac->agent;
+
+	if (!strcmp(key, "exec")) {
+		for_each_key(ps, val, where, exec_key, &a->exec,
+			     "security, ask, askTimeout, askFallback, safeBins");
+	} else if (!strcmp(key, "fs")) {
+		for_each_key(ps, val, where, fs_key, &a->fs,
+			     "workspaceOnly, readOnly, deny, mustRead");
+	} else if (!strcmp(key, "env")) {
+		for_each_key(ps, val, where, env_key, &a->env, "pass, set");
+	} else if (!strcmp(key, "network")) {
+		a->network = parse_enum(ps, val, where, network, 2);
+	} else if (!strcmp(key, "user")) {
+		a->user = parse_string(ps, val, where);
+	} else if (ac->is_defaults) {
+		return false;
+	} else if (!strcmp(key, "confined")) {
+		if (expect_type(ps, val, json_type_boolean, where))
+			a->confined = json_object_get_boolean(val);
+	} else if (!strcmp(key, "workspace")) {
+		a->workspace = parse_string(ps, val, where);
+		if (a->workspace && !is_absolute(a->workspace))
+			fail(ps, where, "\"%s\" is not an absolute path", a->workspace);
+	} else if (!strcmp(key, "binds")) {
+		parse_string_array(ps, val, where, NON_EMPTY, &a->binds, NULL);
+		check_binds(ps, &a->binds, where);
+	} else {
+		return false;
+	}
+	return true;
+}
+
+static void agent_init(struct agent_policy *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->confined = true;
+	a->network = NETWORK_UNSET;
+	a->exec.security = EXEC_SECURITY_UNSET;
+	a->exec.ask = EXEC_ASK_UNSET;
+	a->exec.ask_fallback = ASK_FALLBACK_UNSET;
+	a->exec.ask_timeout_ms = -1;
+	a->fs.workspace_only = -1;
+}
+
+static void agent_free(struct agent_policy *a)
+{
+	free(a->name);
+	free(a->workspace);
+	free(a->user);
+	strv_free(&a->binds);
+	strv_free(&a->exec.safe_bins);
+	strv_free(&a->exec.safe_bins_where);
+	strv_free(&a->fs.read_only);
+	strv_free(&a->fs.deny);
+	strv_free(&a->fs.must_read);
+	strv_free(&a->env.pass);
+	strv_free(&a->env.set);
+}
+
+#define MERGE_SCALAR(field, unset) \
+	do { if (a->field == (unset)) a->field = d->field; } while (0)
+
+/* Agent lists extend the defaults' (defaults first); agent scalars override. */
+static int agent_merge_defaults(struct agent_policy *a, const struct agent_policy *d)
+{
+	struct agent_policy merged;
+	int err = 0;
+
+	MERGE_SCALAR(network, NETWORK_UNSET);
+	MERGE_SCALAR(exec.security, EXEC_SECURITY_UNSET);
+	MERGE_SCALAR(exec.ask, EXEC_ASK_UNSET);
+	MERGE_SCALAR(exec.ask_fallback, ASK_FALLBACK_UNSET);
+	MERGE_SCALAR(exec.ask_timeout_ms, -1);
+	MERGE_SCALAR(fs.workspace_only, -1);
+	if (!a->user && d->user && !(a->user = strdup(d->user)))
+		return -ENOMEM;
+
+	/* built-in defaults for what neither says */
+	if (a->network == NETWORK_UNSET)
+		a->network = NETWORK_NONE;
+	if (a->exec.security == EXEC_SECURITY_UNSET)
+		a->exec.security = EXEC_SECURITY_ALLOWLIST;
+	if (a->exec.ask == EXEC_ASK_UNSET)
+		a->exec.ask = EXEC_ASK_OFF;
+	if (a->exec.ask_fallback == ASK_FALLBACK_UNSET)
+		a->exec.ask_fallback = ASK_FALLBACK_DENY;
+	if (a->exec.ask_timeout_ms < 0)
+		a->exec.ask_timeout_ms = DEFAULT_ASK_TIMEOUT_MS;
+	if (a->fs.workspace_only < 0)
+		a->fs.workspace_only = 0;
+
+	memset(&merged, 0, sizeof(merged));
+	err = err ?: strv_extend(&merged.exec.safe_bins, &d->exec.safe_bins);
+	err = err ?: strv_extend(&merged.exec.safe_bins, &a->exec.safe_bins);
+	err = err ?: strv_extend(&merged.exec.safe_bins_where, &d->exec.safe_bins_where);
+	err = err ?: strv_extend(&merged.exec.safe_bins_where, &a->exec.safe_bins_where);
+	err = err ?: strv_extend(&merged.fs.read_only, &d->fs.read_only);
+	err = err ?: strv_extend(&merged.fs.read_only, &a->fs.read_only);
+	err = err ?: strv_extend(&merged.fs.deny, &d->fs.deny);
+	err = err ?: strv_extend(&merged.fs.deny, &a->fs.deny);
+	err = err ?: strv_extend(&merged.fs.must_read, &d->fs.must_read);
+	err = err ?: strv_extend(&merged.fs.must_read, &a->fs.must_read);
+	err = err ?: strv_extend(&merged.env.pass, &d->env.pass);
+	err = err ?: strv_extend(&merged.env.pass, &a->env.pass);
+	err = err ?: strv_extend(&merged.env.set, &d->env.set);
+	err = err ?: strv_extend(&merged.env.set, &a->env.set);
+	if (err) {
+		agent_free(&merged);
+		return err;
+	}
+#define SWAP_LIST(field) \
+	do { strv_free(&a->field); a->field = merged.field; } while (0)
+	SWAP_LIST(exec.safe_bins);
+	SWAP_LIST(exec.safe_bins_where);
+	SWAP_LIST(fs.read_only);
+	SWAP_LIST(fs.deny);
+	SWAP_LIST(fs.must_read);
+	SWAP_LIST(env.pass);
+	SWAP_LIST(env.set);
+#undef SWAP_LIST
+	return 0;
+}
+
+static bool valid_agent_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n || n > 64 || s[0] == '.' || s[0] == '-')
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("._-", *s))
+			return false;
+	return true;
+}
+
+static bool top_key(struct parser *ps, const char *key, json_object *val, const char *where,
+		    void *ctx)
+{
+	struct policy *p = ctx;
+
+	if (!strcmp(key, "version")) {
+		if (expect_type(ps, val, json_type_int, where) &&
+		    json_object_get_int64(val) != POLICY_VERSION)
+			fail(ps, where, "unsupported version %lld (this warden reads version %d)",
+			     (long long)json_object_get_int64(val), POLICY_VERSION);
+	} else if (!strcmp(key, "defaults")) {
+		struct agent_ctx ac = { .agent = &p->defaults, .is_defaults = true };
+
+		for_each_key(ps, val, where, agent_key, &ac, "exec, fs, env, network, user");
+	} else if (!strcmp(key, "agents")) {
+		size_t n = 0;
+
+		if (!expect_type(ps, val, json_type_object, where))
+			return true;
+		p->agents = calloc(json_object_object_length(val) + 1, sizeof(*p->agents));
+		if (!p->agents) {
+			fail(ps, where, "out of memory");
+			return true;
+		}
+		json_object_object_foreach(val, name, spec) {
+			struct agent_ctx ac = { .agent = &p->agents[n] };
+			char at[512];
+
+			join_where(at, sizeof(at), where, name);
+			agent_init(&p->agents[n]);
+			p->n_agents = ++n;
+			p->agents[n - 1].name = strdup(name);
+			if (!valid_agent_name(name)) {
+				fail(ps, at, "agent name \"%s\" must be 1-64 of [A-Za-z0-9._-], "
+					     "not starting with '.' or '-'", name);
+				return true;
+			}
+			for_each_key(ps, spec, at, agent_key, &ac,
+				     "confined, workspace, user, binds, network, exec, fs, env");
+			if (ps->failed)
+				return true;
+		}
+	} else {
+		return false;
+	}
+	return true;
+}
+
+static void locate_offset(const char *text, size_t off, int *line, int *col)
+{
+	*line = 1;
+	*col = 1;
+	for (size_t i = 0; i < off && text[i]; i++) {
+		if (text[i] == '\n') {
+			(*line)++;
+			*col = 1;
+		} else {
+			(*col)++;
+		}
+	}
+}
+
+static json_object *parse_json(struct parser *ps, const char *text)
+{
+	json_tokener *tok = json_tokener_new();
+	size_t len = strlen(text);
+	json_object *root;
+	int line, col;
+
+	if (!tok) {
+		fail(ps, "", "out of memory");
+		return NULL;
+	}
+	root = json_tokener_parse_ex(tok, text, (int)len);
+	if (!root || json_tokener_get_error(tok) != json_tokener_success) {
+		enum json_tokener_error jerr = json_tokener_get_error(tok);
+		char at[64];
+
+		locate_offset(text, json_tokener_get_parse_end(tok), &line, &col);
+		snprintf(at, sizeof(at), "line %d, column %d", line, col);
+		fail(ps, at, "invalid JSON: %s",
+		     jerr == json_tokener_continue ? "unexpected end of file"
+						   : json_tokener_error_desc(jerr));
+		json_object_put(root);
+		root = NULL;
+	} else if (json_tokener_get_parse_end(tok) < len) {
+		const char *rest = text + json_tokener_get_parse_end(tok);
+
+		rest += strspn(rest, " \t\r\n");
+		if (*rest) {
+			locate_offset(text, (size_t)(rest - text), &line, &col);
+			char at[64];
+
+			snprintf(at, sizeof(at), "line %d, column %d", line, col);
+			fail(ps, at, "invalid JSON: text after the policy object");
+			json_object_put(root);
+			root = NULL;
+		}
+	}
+	json_tokener_free(tok);
+	return root;
+}
+
+struct policy *policy_parse(const char *text, const char *name, char *err, size_t errlen)
+{
+	struct parser ps = { .name = name, .err = err, .errlen = errlen };
+	struct policy *p = calloc(1, sizeof(*p));
+	json_object *root = NULL, *version;
+
+	if (!p || !(p->path = strdup(name))) {
+		snprintf(err, errlen, "%s: out of memory", name);
+		goto fail;
+	}
+	agent_init(&p->defaults);
+	root = parse_json(&ps, text);
+	if (!root)
+		goto fail;
+	if (!expect_type(&ps, root, json_type_object, ""))
+		goto fail;
+	if (!json_object_object_get_ex(root, "version", &version)) {
+		fail(&ps, "version", "missing (add \"version\": %d)", POLICY_VERSION);
+		goto fail;
+	}
+	for_each_key(&ps, root, "", top_key, p, "version, defaults, agents");
+	if (ps.failed)
+		goto fail;
+	for (size_t i = 0; i < p->n_agents; i++) {
+		if (agent_merge_defaults(&p->agents[i], &p->defaults)) {
+			snprintf(err, errlen, "%s: out of memory", name);
+			goto fail;
+		}
+	}
+	json_object_put(root);
+	return p;
+fail:
+	json_object_put(root);
+	policy_free(p);
+	errno = EINVAL;
+	return NULL;
+}
+
+struct policy *policy_load(const char *file, char *err, size_t errlen)
+{
+	struct policy *p = NULL;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	f = fopen(file, "re");
+	if (!f) {
+		snprintf(err, errlen, "%s: cannot read: %s", file, strerror(errno));
+		return NULL;
+	}
+	text = malloc(MAX_POLICY_BYTES + 1);
+	if (text)
+		len = fread(text, 1, MAX_POLICY_BYTES + 1, f);
+	if (!text || ferror(f)) {
+		snprintf(err, errlen, "%s: cannot read: %s", file, strerror(errno ?: ENOMEM));
+	} else if (len > MAX_POLICY_BYTES) {
+		snprintf(err, errlen, "%s: larger than %d MiB", file, MAX_POLICY_BYTES >> 20);
+	} else if (memchr(text, '\0', len)) {
+		snprintf(err, errlen, "%s: not a text file (contains a NUL byte)", file);
+	} else {
+		text[len] = '\0';
+		p = policy_parse(text, file, err, errlen);
+	}
+	free(text);
+	fclose(f);
+	return p;
+}
+
+void policy_free(struct policy *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->n_agents; i++)
+		agent_free(&p->agents[i]);
+	free(p->agents);
+	agent_free(&p->defaults);
+	free(p->path);
+	free(p);
+}
+
+const struct agent_policy *policy_agent(const struct policy *p, const char *name)
+{
+	for (size_t i = 0; p && i < p->n_agents; i++)
+		if (!strcmp(p->agents[i].name, name))
+			return &p->agents[i];
+	return NULL;
+}
+
+const char *agent_env_get(const struct agent_policy *a, const char *name)
+{
+	size_t len = strlen(name);
+	const char *found = NULL;
+
+	for (size_t i = 0; i < a->env.set.n; i++)
+		if (!strncmp(a->env.set.v[i], name, len) && a->env.set.v[i][len] == '=')
+			found = a->env.set.v[i] + len + 1; /* later entries (the agent's) win */
+	return found;
+}
+
+const char *agent_exec_path(const struct agent_policy *a)
+{
+	return agent_env_get(a, "PATH") ?: DEFAULT_EXEC_PATH;
+}
+
+const char *exec_security_name(int security)
+{
+	switch (security) {
+	case EXEC_SECURITY_DENY: return "deny";
+	case EXEC_SECURITY_ALLOWLIST: return "allowlist";
+	case EXEC_SECURITY_FULL: return "full";
+	}
+	return "?";
+}

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The policy file: parsed with json-c, validated against the schema of
+ * DESIGN.md, and merged per agent ("agent lists extend the defaults; scalar
+ * values override them"). Nothing here touches the kernel or the filesystem
+ * beyond reading the file.
+ */
+#ifndef WARDEN_POLICY_H
+#define WARDEN_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "strv.h"
+
+enum exec_security { EXEC_SECURITY_UNSET = -1, EXEC_SECURITY_DENY, EXEC_SECURITY_ALLOWLIST,
+		     EXEC_SECURITY_FULL };
+enum exec_ask { EXEC_ASK_UNSET = -1, EXEC_ASK_OFF, EXEC_ASK_ON_MISS, EXEC_ASK_ALWAYS };
+enum ask_fallback { ASK_FALLBACK_UNSET = -1, ASK_FALLBACK_DENY, ASK_FALLBACK_ALLOW };
+enum network_mode { NETWORK_UNSET = -1, NETWORK_NONE, NETWORK_HOST };
+
+struct exec_policy {
+	int security;         /* enum exec_security */
+	int ask;              /* enum exec_ask */
+	long long ask_timeout_ms; /* -1 unset */
+	int ask_fallback;     /* enum ask_fallback */
+	struct strv safe_bins;
+	struct strv safe_bins_where; /* JSON location of each entry, for errors */
+};
+
+struct fs_policy {
+	int workspace_only; /* -1 unset, 0, 1 */
+	struct strv read_only;
+	struct strv deny;
+	struct strv must_read;
+};
+
+struct env_policy {
+	struct strv pass;
+	struct strv set; /* "NAME=VALUE" entries, later ones win */
+};
+
+struct agent_policy {
+	char *name;
+	bool confined;
+	char *workspace;
+	char *user;
+	int network; /* enum network_mode */
+	struct strv binds; /* "SRC:DST[:ro|:rw]" */
+	struct exec_policy exec;
+	struct fs_policy fs;
+	struct env_policy env;
+};
+
+struct policy {
+	char *path;
+	struct agent_policy defaults;
+	struct agent_policy *agents; /* merged with defaults, in file order */
+	size_t n_agents;
+};
+
+/*
+ * Parses and validates FILE. On error returns NULL and writes
+ * "FILE: LOCATION: reason" into err.
+ */
+struct policy *policy_load(const char *file, char *err, size_t errlen);
+/* Same, from a string; name is used in messages. */
+struct policy *policy_parse(const char *text, const char *name, char *err, size_t errlen);
+void policy_free(struct policy *p);
+
+const struct agent_policy *policy_agent(const struct policy *p, const char *name);
+
+/* Value of NAME in the agent's env.set, or NULL. */
+const char *agent_env_get(const struct agent_policy *a, const char *name);
+/* The PATH bare safeBins names are looked up on. */
+const char *agent_exec_path(const struct agent_policy *a);
+
+const char *exec_security_name(int security);
+
+/* "5m", "30s", "2h", "1d", "500ms" -> milliseconds; -1 on a bad duration. */
+long long parse_duration_ms(const char *s);
+
+#endif

@@ -1,0 +1,247 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "resolve.h"
+
+/* The kernel's internal dev_t encoding (MKDEV), which is what s_dev holds. */
+static uint64_t kernel_dev(unsigned int major, unsigned int minor)
+{
+	return ((uint64_t)major << 20) | minor;
+}
+
+/* Reads "mnt_id:" and "ino:" of an open fd from /proc/self/fdinfo. */
+static int fdinfo_ids(int fd, int *mnt_id, uint64_t *ino)
+{
+	char path[64], line[256];
+	bool have_mnt = false, have_ino = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long v;
+
+		if (sscanf(line, "mnt_id: %d", mnt_id) == 1)
+			have_mnt = true;
+		else if (sscanf(line, "ino: %llu", &v) == 1) {
+			*ino = v;
+			have_ino = true;
+		}
+	}
+	fclose(f);
+	/* fdinfo has "ino:" since Linux 5.14 */
+	return have_mnt && have_ino ? 0 : -ENOTSUP;
+}
+
+/* The superblock device of mount mnt_id, from /proc/self/mountinfo. */
+static int mount_dev(int mnt_id, uint64_t *dev)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	int ret = -ENOENT;
+	FILE *f;
+
+	f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		return -errno;
+	while (getline(&line, &cap, f) > 0) {
+		unsigned int major, minor;
+		int id, parent;
+
+		if (sscanf(line, "%d %d %u:%u", &id, &parent, &major, &minor) == 4 && id == mnt_id) {
+			*dev = kernel_dev(major, minor);
+			ret = 0;
+			break;
+		}
+	}
+	free(line);
+	fclose(f);
+	return ret;
+}
+
+int file_identity_fd(int fd, struct file_id *id)
+{
+	int mnt_id, err;
+
+	err = fdinfo_ids(fd, &mnt_id, &id->ino);
+	if (err)
+		return err;
+	return mount_dev(mnt_id, &id->dev);
+}
+
+int file_identity(const char *path, struct file_id *id)
+{
+	int fd = open(path, O_PATH | O_CLOEXEC);
+	int err;
+
+	if (fd < 0)
+		return -errno;
+	err = file_identity_fd(fd, id);
+	close(fd);
+	return err;
+}
+
+static int push_bin(struct resolved_bins *rb, const char *path, const struct file_id *id)
+{
+	if (rb->n == rb->cap) {
+		size_t cap = rb->cap ? rb->cap * 2 : 64;
+		struct resolved_bin *v = realloc(rb->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		rb->v = v;
+		rb->cap = cap;
+	}
+	rb->v[rb->n].path = strdup(path);
+	if (!rb->v[rb->n].path)
+		return -ENOMEM;
+	rb->v[rb->n++].id = *id;
+	return 0;
+}
+
+static bool is_executable_file(const char *path)
+{
+	struct stat st;
+
+	return !stat(path, &st) && S_ISREG(st.st_mode) && (st.st_mode & 0111);
+}
+
+/* An executable regular file (symlinks followed) becomes an entry. */
+static int add_file(struct resolved_bins *rb, const char *path)
+{
+	struct file_id id;
+	int err = file_identity(path, &id);
+
+	return err ?: push_bin(rb, path, &id);
+}
+
+/* Every executable file below dir, recursively, symlinks to files followed. */
+static int add_directory(struct resolved_bins *rb, const char *dir, int depth)
+{
+	struct dirent *de;
+	int err = 0;
+	DIR *d;
+
+	if (depth > 16)
+		return 0; /* a loop of directory symlinks, or absurd nesting */
+	d = opendir(dir);
+	if (!d)
+		return -errno;
+	while (!err && (de = readdir(d))) {
+		char path[4096];
+		struct stat st;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= (int)sizeof(path))
+			continue;
+		if (stat(path, &st))
+			continue; /* dangling symlink */
+		if (S_ISDIR(st.st_mode) && de->d_type != DT_LNK)
+			err = add_directory(rb, path, depth + 1);
+		else if (S_ISREG(st.st_mode) && (st.st_mode & 0111))
+			err = add_file(rb, path);
+	}
+	closedir(d);
+	return err;
+}
+
+/* First executable named name on the colon-separated search path. */
+static int find_on_path(const char *name, const char *search, char *out, size_t outlen)
+{
+	char *copy = strdup(search), *save = NULL;
+
+	if (!copy)
+		return -ENOMEM;
+	for (char *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+		snprintf(out, outlen, "%s/%s", dir, name);
+		if (dir[0] == '/' && is_executable_file(out)) {
+			free(copy);
+			return 0;
+		}
+	}
+	free(copy);
+	return -ENOENT;
+}
+
+static int resolve_entry(struct resolved_bins *rb, const char *entry, const char *search,
+			 const char *file, const char *where, char *err, size_t errlen)
+{
+	size_t len = strlen(entry);
+	char path[4096];
+	struct stat st;
+	int ret;
+
+	if (entry[0] != '/') {
+		if (strchr(entry, '/')) {
+			snprintf(err, errlen, "%s: %s: \"%s\" is neither a bare name, an absolute "
+				 "file nor a directory ending in '/'", file, where, entry);
+			return -EINVAL;
+		}
+		ret = find_on_path(entry, search, path, sizeof(path));
+		if (ret) {
+			snprintf(err, errlen, "%s: %s: \"%s\" not found on the agent's PATH (%s)",
+				 file, where, entry, search);
+			return ret;
+		}
+		ret = add_file(rb, path);
+	} else if (entry[len - 1] == '/') {
+		if (stat(entry, &st) || !S_ISDIR(st.st_mode)) {
+			snprintf(err, errlen, "%s: %s: \"%s\" is not a directory", file, where, entry);
+			return -ENOTDIR;
+		}
+		snprintf(path, sizeof(path), "%.*s", (int)(len > 1 ? len - 1 : len), entry);
+		ret = add_directory(rb, path, 0);
+	} else {
+		if (stat(entry, &st)) {
+			snprintf(err, errlen, "%s: %s: \"%s\": %s", file, where, entry, strerror(errno));
+			return -errno;
+		}
+		if (!S_ISREG(st.st_mode) || !(st.st_mode & 0111)) {
+			snprintf(err, errlen, "%s: %s: \"%s\" is not an executable file%s", file, where,
+				 entry, S_ISDIR(st.st_mode) ? " (end a directory with '/')" : "");
+			return -ENOEXEC;
+		}
+		ret = add_file(rb, entry);
+	}
+	if (ret)
+		snprintf(err, errlen, "%s: %s: cannot resolve \"%s\": %s", file, where, entry,
+			 strerror(-ret));
+	return ret;
+}
+
+int resolve_safe_bins(const struct policy *p, const struct agent_policy *a,
+		      struct resolved_bins *out, char *err, size_t errlen)
+{
+	const struct exec_policy *e = &a->exec;
+
+	for (size_t i = 0; i < e->safe_bins.n; i++) {
+		int ret = resolve_entry(out, e->safe_bins.v[i], agent_exec_path(a), p->path,
+					e->safe_bins_where.v[i], err, errlen);
+
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+void resolved_bins_free(struct resolved_bins *rb)
+{
+	if (!rb)
+		return;
+	for (size_t i = 0; i < rb->n; i++)
+		free(rb->v[i].path);
+	free(rb->v);
+	rb->v = NULL;
+	rb->n = rb->cap = 0;
+}
