@@ -45,11 +45,13 @@ static void print_human(json_object *st)
 			json_object *a = json_object_array_get_idx(agents, i), *cg;
 
 			json_object_object_get_ex(a, "cgroups", &cg);
-			printf("  %-16s %-10s exec=%-9s cgroups=%zu (%s with processes)\n",
-			       get_str(a, "name"),
-			       !strcmp(get_str(a, "confined"), "true") ? "confined" : "unconfined",
-			       get_str(a, "execSecurity"), cg ? json_object_array_length(cg) : 0,
-			       get_str(a, "activeCgroups"));
+			if (strcmp(get_str(a, "confined"), "true")) {
+				printf("  %-16s unconfined\n", get_str(a, "name"));
+				continue;
+			}
+			printf("  %-16s confined   exec=%-9s cgroups=%zu (%s with processes)\n",
+			       get_str(a, "name"), get_str(a, "execSecurity"),
+			       cg ? json_object_array_length(cg) : 0, get_str(a, "activeCgroups"));
 		}
 	}
 	if (json_object_object_get_ex(st, "counters", &counters))

@@ -1,0 +1,340 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Policy parsing, validation, merging and compilation. Every bad input must
+ * give an error that names the file, the JSON location and the reason.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <cmocka.h>
+
+#include "compile.h"
+#include "policy.h"
+#include "resolve.h"
+
+static char err[2048];
+
+static struct policy *parse(const char *text)
+{
+	err[0] = '\0';
+	return policy_parse(text, "p.json", err, sizeof(err));
+}
+
+/* The policy must be rejected with an error containing every needle. */
+static void expect_error(const char *text, const char *where, const char *reason)
+{
+	struct policy *p = parse(text);
+
+	if (p) {
+		policy_free(p);
+		fail_msg("accepted: %s", text);
+	}
+	if (!strstr(err, "p.json: ") || !strstr(err, where) || !strstr(err, reason))
+		fail_msg("error \"%s\" lacks \"%s\" or \"%s\"", err, where, reason);
+}
+
+#define AGENT(body) "{\"version\":1,\"agents\":{\"coder\":" body "}}"
+
+static void test_valid_policy_merges_defaults(void **state)
+{
+	struct policy *p = parse(
+		"{ \"version\": 1, /* comments are allowed */\n"
+		"  \"defaults\": { \"exec\": { \"security\": \"allowlist\", \"ask\": \"on-miss\",\n"
+		"      \"askTimeout\": \"5m\", \"askFallback\": \"deny\", \"safeBins\": [\"sh\"] },\n"
+		"    \"fs\": { \"workspaceOnly\": true, \"readOnly\": [\"/usr\"], \"deny\": [\".env\"] },\n"
+		"    \"env\": { \"pass\": [\"LANG\"], \"set\": { \"PATH\": \"/usr/bin\" } } },\n"
+		"  \"agents\": {\n"
+		"    \"main\": { \"confined\": false },\n"
+		"    \"coder\": { \"workspace\": \"/srv/agents/coder\", \"user\": \"agent\",\n"
+		"      \"binds\": [\"/srv/k:/knowledge:ro\"], \"network\": \"host\",\n"
+		"      \"exec\": { \"safeBins\": [\"make\"], \"ask\": \"off\" },\n"
+		"      \"env\": { \"set\": { \"PATH\": \"/bin\" } } } } }");
+	const struct agent_policy *a;
+
+	assert_non_null(p);
+	assert_int_equal(p->n_agents, 2);
+	assert_false(policy_agent(p, "main")->confined);
+	a = policy_agent(p, "coder");
+	assert_non_null(a);
+	assert_true(a->confined);
+	assert_string_equal(a->workspace, "/srv/agents/coder");
+	/* lists extend the defaults, defaults first */
+	assert_int_equal(a->exec.safe_bins.n, 2);
+	assert_string_equal(a->exec.safe_bins.v[0], "sh");
+	assert_string_equal(a->exec.safe_bins.v[1], "make");
+	assert_string_equal(a->exec.safe_bins_where.v[0], "defaults.exec.safeBins[0]");
+	assert_string_equal(a->exec.safe_bins_where.v[1], "agents.coder.exec.safeBins[0]");
+	/* scalars override */
+	assert_int_equal(a->exec.ask, EXEC_ASK_OFF);
+	assert_int_equal(a->exec.security, EXEC_SECURITY_ALLOWLIST);
+	assert_int_equal(a->exec.ask_timeout_ms, 5 * 60 * 1000);
+	assert_int_equal(a->network, NETWORK_HOST);
+	assert_int_equal(a->fs.workspace_only, 1);
+	assert_string_equal(agent_exec_path(a), "/bin"); /* the agent's PATH wins */
+	assert_null(policy_agent(p, "nobody"));
+	policy_free(p);
+}
+
+static void test_builtin_defaults(void **state)
+{
+	struct policy *p = parse(AGENT("{}"));
+	const struct agent_policy *a;
+
+	assert_non_null(p);
+	a = policy_agent(p, "coder");
+	assert_true(a->confined);
+	assert_int_equal(a->exec.security, EXEC_SECURITY_ALLOWLIST);
+	assert_int_equal(a->exec.ask, EXEC_ASK_OFF);
+	assert_int_equal(a->exec.ask_fallback, ASK_FALLBACK_DENY);
+	assert_int_equal(a->network, NETWORK_NONE);
+	assert_string_equal(agent_exec_path(a), "/usr/local/bin:/usr/bin:/bin");
+	policy_free(p);
+}
+
+static void test_syntax_error_has_line_and_column(void **state)
+{
+	expect_error("{\n  \"version\": 1,\n  \"agents\": {,}\n}", "line 3, column", "invalid JSON");
+	expect_error("{\"version\": 1", "line 1", "unexpected end of file");
+	expect_error("{\"version\": 1} {}", "line 1, column 16", "text after the policy object");
+	expect_error("", "line 1", "invalid JSON");
+}
+
+static void test_top_level(void **state)
+{
+	expect_error("[]", "(top level)", "expected an object, got an array");
+	expect_error("{\"agents\":{}}", "version", "missing");
+	expect_error("{\"version\":2}", "version", "unsupported version 2");
+	expect_error("{\"version\":\"1\"}", "version", "expected an integer, got a string");
+	expect_error("{\"version\":1,\"agent\":{}}", "agent", "unknown key \"agent\"");
+	expect_error("{\"version\":1,\"agents\":[]}", "agents", "expected an object, got an array");
+	expect_error("{\"version\":1,\"defaults\":{\"workspace\":\"/w\"}}", "defaults.workspace",
+		     "unknown key");
+}
+
+static void test_agent_keys(void **state)
+{
+	expect_error(AGENT("[]"), "agents.coder", "expected an object, got an array");
+	expect_error(AGENT("{\"confined\":\"no\"}"), "agents.coder.confined",
+		     "expected a boolean, got a string");
+	expect_error(AGENT("{\"workspace\":\"srv/x\"}"), "agents.coder.workspace",
+		     "not an absolute path");
+	expect_error(AGENT("{\"workspace\":7}"), "agents.coder.workspace", "expected a string");
+	expect_error(AGENT("{\"network\":\"bridge\"}"), "agents.coder.network",
+		     "expected \"none\" or \"host\", got \"bridge\"");
+	expect_error(AGENT("{\"binds\":[\"/a\"]}"), "agents.coder.binds[0]", "SRC:DST");
+	expect_error(AGENT("{\"binds\":[\"/a:/b:rx\"]}"), "agents.coder.binds[0]",
+		     "bind mode \"rx\"");
+	expect_error(AGENT("{\"binds\":[\"a:/b\"]}"), "agents.coder.binds[0]", "absolute");
+	expect_error(AGENT("{\"sandbox\":{}}"), "agents.coder.sandbox", "unknown key \"sandbox\"");
+	expect_error("{\"version\":1,\"agents\":{\"../x\":{}}}", "agents.../x", "agent name");
+	expect_error("{\"version\":1,\"agents\":{\"\":{}}}", "agents.", "agent name");
+}
+
+static void test_exec_keys(void **state)
+{
+	expect_error(AGENT("{\"exec\":{\"security\":\"maybe\"}}"), "agents.coder.exec.security",
+		     "expected \"deny\", \"allowlist\" or \"full\", got \"maybe\"");
+	expect_error(AGENT("{\"exec\":{\"ask\":true}}"), "agents.coder.exec.ask",
+		     "expected a string, got a boolean");
+	expect_error(AGENT("{\"exec\":{\"askTimeout\":\"5 minutes\"}}"),
+		     "agents.coder.exec.askTimeout", "bad duration");
+	expect_error(AGENT("{\"exec\":{\"askTimeout\":300}}"), "agents.coder.exec.askTimeout",
+		     "expected a string, got an integer");
+	expect_error(AGENT("{\"exec\":{\"askFallback\":\"ask\"}}"), "agents.coder.exec.askFallback",
+		     "expected \"deny\" or \"allow\"");
+	expect_error(AGENT("{\"exec\":{\"safeBins\":\"sh\"}}"), "agents.coder.exec.safeBins",
+		     "expected an array, got a string");
+	expect_error(AGENT("{\"exec\":{\"safeBins\":[\"sh\",3]}}"),
+		     "agents.coder.exec.safeBins[1]", "expected a string, got an integer");
+	expect_error(AGENT("{\"exec\":{\"safeBins\":[\"\"]}}"), "agents.coder.exec.safeBins[0]",
+		     "empty string");
+	expect_error(AGENT("{\"exec\":{\"safebins\":[]}}"), "agents.coder.exec.safebins",
+		     "unknown key \"safebins\"");
+	expect_error(AGENT("{\"exec\":null}"), "agents.coder.exec", "expected an object, got null");
+}
+
+static void test_fs_and_env_keys(void **state)
+{
+	expect_error(AGENT("{\"fs\":{\"readOnly\":[\"usr\"]}}"), "agents.coder.fs.readOnly[0]",
+		     "not an absolute path");
+	expect_error(AGENT("{\"fs\":{\"deny\":[\"a/b\"]}}"), "agents.coder.fs.deny[0]",
+		     "neither an absolute path nor a basename pattern");
+	expect_error(AGENT("{\"fs\":{\"workspaceOnly\":1}}"), "agents.coder.fs.workspaceOnly",
+		     "expected a boolean, got an integer");
+	expect_error(AGENT("{\"fs\":{\"mustRead\":[\"k\"]}}"), "agents.coder.fs.mustRead[0]",
+		     "not an absolute path");
+	expect_error(AGENT("{\"env\":{\"pass\":[\"A-B\"]}}"), "agents.coder.env.pass[0]",
+		     "not a variable name");
+	expect_error(AGENT("{\"env\":{\"set\":{\"HOME\":1}}}"), "agents.coder.env.set.HOME",
+		     "expected a string, got an integer");
+	expect_error(AGENT("{\"env\":{\"set\":[]}}"), "agents.coder.env.set",
+		     "expected an object");
+}
+
+static void test_durations(void **state)
+{
+	assert_int_equal(parse_duration_ms("500ms"), 500);
+	assert_int_equal(parse_duration_ms("30s"), 30000);
+	assert_int_equal(parse_duration_ms("5m"), 300000);
+	assert_int_equal(parse_duration_ms("2h"), 7200000);
+	assert_int_equal(parse_duration_ms("1d"), 86400000);
+	assert_int_equal(parse_duration_ms("5"), -1);
+	assert_int_equal(parse_duration_ms("m"), -1);
+	assert_int_equal(parse_duration_ms("-5s"), -1);
+	assert_int_equal(parse_duration_ms("5 m"), -1);
+}
+
+/* Compiles text; returns the error (empty on success). */
+static const char *compile_text(const char *text, struct compiled_policy *out)
+{
+	struct agent_ids ids = {};
+	struct policy *p = parse(text);
+	int ret;
+
+	assert_non_null(p);
+	ret = policy_compile(p, &ids, 7, out, err, sizeof(err));
+	if (!ret)
+		assert_string_equal(err, "");
+	policy_free(p);
+	agent_ids_free(&ids);
+	return err;
+}
+
+static size_t count_kind(const struct compiled_policy *c, uint32_t kind)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->n_rules; i++)
+		n += c->rules[i].key.kind == kind;
+	return n;
+}
+
+static void test_unresolvable_names(void **state)
+{
+	struct compiled_policy c;
+
+	assert_non_null(strstr(compile_text(AGENT("{\"exec\":{\"safeBins\":[\"sh\","
+						  "\"no-such-binary-xyz\"]}}"), &c),
+			       "p.json: agents.coder.exec.safeBins[1]: \"no-such-binary-xyz\" "
+			       "not found on the agent's PATH"));
+	assert_non_null(strstr(compile_text(AGENT("{\"exec\":{\"safeBins\":[\"/no/such/file\"]}}"),
+					    &c),
+			       "agents.coder.exec.safeBins[0]: \"/no/such/file\""));
+	assert_non_null(strstr(compile_text(AGENT("{\"exec\":{\"safeBins\":[\"/usr/bin\"]}}"), &c),
+			       "end a directory with '/'"));
+	assert_non_null(strstr(compile_text(AGENT("{\"exec\":{\"safeBins\":[\"/etc/passwd\"]}}"),
+					    &c),
+			       "not an executable file"));
+	assert_non_null(strstr(compile_text(AGENT("{\"exec\":{\"safeBins\":[\"bin/sh\"]}}"), &c),
+			       "neither a bare name"));
+	assert_non_null(strstr(compile_text("{\"version\":1,\"defaults\":{\"exec\":{\"safeBins\":"
+					    "[\"nope-xyz\"]}},\"agents\":{\"a\":{}}}", &c),
+			       "defaults.exec.safeBins[0]"));
+}
+
+static void test_compile_rules(void **state)
+{
+	struct compiled_policy c;
+	struct file_id sh;
+	bool found = false;
+
+	assert_string_equal(compile_text("{\"version\":1,\"agents\":{"
+					 "\"a\":{\"exec\":{\"safeBins\":[\"sh\",\"/bin/sh\"]}},"
+					 "\"b\":{\"exec\":{\"security\":\"full\"}},"
+					 "\"off\":{\"confined\":false}}}", &c), "");
+	assert_int_equal(c.generation, 7);
+	assert_int_equal(count_kind(&c, RULE_GLOBAL), 1);
+	/* a, b and the self-test agent; the unconfined one has no rules */
+	assert_int_equal(count_kind(&c, RULE_AGENT), 3);
+	assert_int_equal(count_kind(&c, RULE_EXEC_ALLOW), 2);
+	assert_int_equal(file_identity("/bin/sh", &sh), 0);
+	for (size_t i = 0; i < c.n_rules; i++) {
+		const struct rule_entry *r = &c.rules[i];
+
+		if (r->key.kind == RULE_EXEC_ALLOW) {
+			assert_int_equal(r->key.dev, sh.dev);
+			assert_int_equal(r->key.ino, sh.ino);
+			assert_int_equal(r->key.agent, 1);
+			found = true;
+		}
+		if (r->key.kind == RULE_AGENT && r->key.agent == 2)
+			assert_int_equal(r->value.agent.exec_mode, EXEC_MODE_FULL);
+		if (r->key.kind == RULE_GLOBAL)
+			assert_int_equal(r->value.global.generation, 7);
+	}
+	assert_true(found);
+	compiled_policy_free(&c);
+}
+
+static void test_directory_entries(void **state)
+{
+	struct compiled_policy c;
+
+	assert_string_equal(compile_text(AGENT("{\"exec\":{\"safeBins\":[\"/usr/bin/\"]}}"), &c),
+			    "");
+	/* every executable in /usr/bin, far more than a handful */
+	assert_true(count_kind(&c, RULE_EXEC_ALLOW) > 50);
+	compiled_policy_free(&c);
+}
+
+static void test_file_identity_matches_stat_on_plain_fs(void **state)
+{
+	struct file_id id;
+	struct stat st;
+
+	/*
+	 * On a non-stacking filesystem the kernel's view and stat() agree;
+	 * /dev is devtmpfs or tmpfs even where / is an overlay (containers).
+	 */
+	assert_int_equal(file_identity("/dev/null", &id), 0);
+	assert_int_equal(stat("/dev/null", &st), 0);
+	assert_int_equal(id.ino, st.st_ino);
+	assert_int_equal(id.dev, ((uint64_t)major(st.st_dev) << 20) | minor(st.st_dev));
+	assert_int_equal(file_identity("/no/such/file", &id), -2 /* -ENOENT */);
+}
+
+static void test_agent_ids_are_stable(void **state)
+{
+	struct agent_ids ids = {};
+
+	assert_int_equal(agent_ids_get(&ids, "a"), 1);
+	assert_int_equal(agent_ids_get(&ids, "b"), 2);
+	assert_int_equal(agent_ids_get(&ids, "a"), 1);
+	assert_string_equal(agent_ids_name(&ids, 2), "b");
+	assert_null(agent_ids_name(&ids, 9));
+	agent_ids_free(&ids);
+}
+
+static void test_load_missing_file(void **state)
+{
+	assert_null(policy_load("/no/such/policy.json", err, sizeof(err)));
+	assert_non_null(strstr(err, "/no/such/policy.json: cannot read"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_valid_policy_merges_defaults),
+		cmocka_unit_test(test_builtin_defaults),
+		cmocka_unit_test(test_syntax_error_has_line_and_column),
+		cmocka_unit_test(test_top_level),
+		cmocka_unit_test(test_agent_keys),
+		cmocka_unit_test(test_exec_keys),
+		cmocka_unit_test(test_fs_and_env_keys),
+		cmocka_unit_test(test_durations),
+		cmocka_unit_test(test_unresolvable_names),
+		cmocka_unit_test(test_compile_rules),
+		cmocka_unit_test(test_directory_entries),
+		cmocka_unit_test(test_file_identity_matches_stat_on_plain_fs),
+		cmocka_unit_test(test_agent_ids_are_stable),
+		cmocka_unit_test(test_load_missing_file),
+	};
+
+	return cmocka_run_group_tests_name("policy", tests, NULL, NULL);
+}

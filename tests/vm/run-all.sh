@@ -1,0 +1,18 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Runs every tests/vm/test_*.sh (inside the VM: scripts/vmtest.sh runs this)
+# and ends with "vm: N passed, M failed". Exit 0 only when all passed and at
+# least one test ran.
+cd "$(dirname "$0")/../.." || exit 1
+export VMTEST_RESULTS=/tmp/vm-results
+: >"$VMTEST_RESULTS"
+grep -qw bpf /sys/kernel/security/lsm || { echo "vm: the BPF LSM is not active here"; exit 1; }
+for t in tests/vm/test_*.sh; do
+	[ -n "${VMTEST_ONLY:-}" ] && ! grep -qw "$(basename "$t" .sh)" <<<"$VMTEST_ONLY" && continue
+	echo "# $t"
+	timeout 300 bash "$t" || echo "# $t failed (exit $?)"
+done
+read -r pass fail < <(awk '{ p += $1; f += $2 } END { print p + 0, f + 0 }' "$VMTEST_RESULTS")
+echo "vm: $pass passed, $fail failed"
+[ "$fail" = 0 ] && [ "$pass" -gt 0 ]
