@@ -20,6 +20,9 @@
 #define WARDEN_ARG_LEN 256   /* longest single argument kept in an event */
 #define WARDEN_ARGS_SIZE 1024 /* all arguments, NUL-separated */
 #define WARDEN_ARGS_MAX 32
+#define WARDEN_FILE_PATH_LEN 512 /* file events: names leaf first, '/'-separated */
+#define WARDEN_NAME_PATTERN_MAX 63 /* longest basename pattern part */
+#define WARDEN_WALK_MAX 64         /* ancestors a file rule lookup visits; deeper fails closed */
 
 /* Reserved agent id: the daemon's start-up self-test, whose policy denies every exec. */
 #define WARDEN_AGENT_SELFTEST 0xffffffffu
@@ -29,7 +32,33 @@ enum rule_kind {
 	RULE_AGENT = 1,      /* agent's settings: key.dev = key.ino = 0 */
 	RULE_EXEC_ALLOW = 2, /* binary (dev, ino) the agent may exec */
 	RULE_GLOBAL = 3,     /* policy-wide settings: agent = dev = ino = 0 */
+	RULE_FS_PATH = 4,    /* file or directory (dev, ino): access for it and below */
+	RULE_FS_NAME = 5,    /* basename pattern: dev = enum name_match, ino = length,
+			      * name_hash = FNV-1a of the pattern's fixed part */
+	RULE_FS_CHILD = 6,   /* a name in a directory (dev, ino of the directory,
+			      * name_hash of the name): denies that entry even when
+			      * it is replaced by a new inode (e.g. /etc/shadow) */
 };
+
+/* fs access bits, in RULE_FS_PATH values and in requests */
+#define FS_READ 1u
+#define FS_WRITE 2u
+#define FS_DENY 4u
+
+/* agent_rule.fs_flags */
+#define FS_WORKSPACE_ONLY 1u /* no rule on the path: denied */
+#define FS_HAS_NAMES 2u      /* basename patterns to check */
+#define FS_HAS_CHILD 4u      /* RULE_FS_CHILD entries to check */
+#define FS_HAS_DENY_DIRS 8u  /* a deny on a directory: walks go to the root */
+
+enum name_match {
+	NAME_EXACT = 1,  /* ".env" */
+	NAME_PREFIX = 2, /* ".env.*", "id_rsa*" */
+	NAME_SUFFIX = 3, /* "*.pem"; hashed from the last byte backwards */
+};
+
+#define FNV64_OFFSET 0xcbf29ce484222325ULL
+#define FNV64_PRIME 0x100000001b3ULL
 
 enum exec_mode {
 	EXEC_MODE_DENY = 0, /* no exec at all; also what a zeroed entry means */
@@ -42,11 +71,16 @@ struct rule_key {
 	__u32 agent; /* agent id, assigned by the daemon */
 	__u64 dev;   /* kernel dev_t of the inode's superblock (MKDEV encoding) */
 	__u64 ino;
+	__u64 name_hash; /* RULE_FS_NAME, RULE_FS_CHILD; else 0 */
 };
+
+#define WARDEN_PATTERN_LENS 8 /* distinct prefix (and suffix) lengths per agent */
 
 struct agent_rule {
 	__u32 exec_mode; /* enum exec_mode */
-	__u32 flags;     /* reserved for fs and approval settings */
+	__u32 fs_flags;  /* FS_WORKSPACE_ONLY, FS_HAS_* */
+	__u8 prefix_lens[WARDEN_PATTERN_LENS]; /* lengths of NAME_PREFIX patterns; 0 = none */
+	__u8 suffix_lens[WARDEN_PATTERN_LENS]; /* lengths of NAME_SUFFIX patterns; 0 = none */
 	__u64 reserved;
 };
 
@@ -54,16 +88,24 @@ struct exec_allow_rule {
 	__u32 flags;
 	__u32 reserved;
 	__u64 expires_ns; /* CLOCK_BOOTTIME; 0 = never (timed grants of the approval gate) */
+	__u64 reserved2[2];
+};
+
+struct fs_rule {
+	__u32 access; /* FS_READ | FS_WRITE, or FS_DENY */
+	__u32 reserved;
+	__u64 reserved2[3];
 };
 
 struct global_rule {
 	__u64 generation; /* bumped by every policy swap, stamped on events */
-	__u64 reserved;
+	__u64 reserved[3];
 };
 
 union rule_value {
 	struct agent_rule agent;
 	struct exec_allow_rule exec_allow;
+	struct fs_rule fs;
 	struct global_rule global;
 };
 
@@ -77,11 +119,37 @@ enum counter {
 	COUNTER_EXEC_ALLOWED,
 	COUNTER_EXEC_DENIED,
 	COUNTER_EVENTS_DROPPED,
+	COUNTER_FILE_DENIED,
+	COUNTER_PROCESS_DENIED, /* ptrace, signals, bpf() */
 	COUNTER_MAX,
 };
 
 enum event_type {
 	EVENT_EXEC = 1,
+	EVENT_FILE = 2,
+	EVENT_PROCESS = 3, /* an operation on another process or the kernel: ptrace, kill, bpf */
+};
+
+/* What a file or process event was about. */
+enum file_op {
+	FILE_OP_OPEN_READ = 1,
+	FILE_OP_OPEN_WRITE,
+	FILE_OP_CREATE,
+	FILE_OP_MKDIR,
+	FILE_OP_UNLINK,
+	FILE_OP_RMDIR,
+	FILE_OP_RENAME,
+	FILE_OP_LINK,
+	FILE_OP_SYMLINK,
+	FILE_OP_TRUNCATE,
+	FILE_OP_CHMOD,
+	FILE_OP_CHOWN,
+	FILE_OP_MMAP_EXEC,
+	FILE_OP_MPROTECT_EXEC,
+	FILE_OP_PTRACE,
+	FILE_OP_SIGNAL,
+	FILE_OP_BPF,
+	FILE_OP_MAX,
 };
 
 enum verdict {
@@ -97,6 +165,15 @@ enum reason {
 	REASON_EXEC_DISABLED,  /* agent has exec.security "deny" */
 	REASON_MEMFD,          /* exec of an anonymous memory file */
 	REASON_NO_POLICY,      /* managed cgroup but no policy for its agent: fail closed */
+	REASON_FS_DENIED,      /* a deny rule on the path or an ancestor */
+	REASON_FS_DENIED_NAME, /* the basename matches a deny pattern */
+	REASON_FS_NOT_ALLOWED, /* workspaceOnly and no rule grants it */
+	REASON_FS_READ_ONLY,   /* a write where the closest rule grants read only */
+	REASON_FS_WALK_LIMIT,  /* deeper than WARDEN_WALK_MAX: fail closed */
+	REASON_FS_WX,          /* executable mapping of a file the agent may write */
+	REASON_FS_CGROUPFS,    /* writing to cgroupfs (leaving the agent's cgroup) */
+	REASON_OTHER_PROCESS,  /* target outside the agent's cgroup */
+	REASON_BPF_SYSCALL,    /* bpf() from an agent */
 	REASON_MAX,
 };
 
@@ -127,11 +204,26 @@ struct exec_event {
 	char args[WARDEN_ARGS_SIZE];
 };
 
-_Static_assert(sizeof(struct rule_key) == 24, "rule_key layout");
-_Static_assert(sizeof(union rule_value) == 16, "rule_value layout");
-_Static_assert(sizeof(struct agent_rule) == 16, "agent_rule layout");
-_Static_assert(sizeof(struct exec_allow_rule) == 16, "exec_allow_rule layout");
-_Static_assert(sizeof(struct global_rule) == 16, "global_rule layout");
+struct file_event {
+	struct event_head head;
+	__u64 dev;
+	__u64 ino;
+	__u32 op;     /* enum file_op */
+	__u32 access; /* FS_* requested */
+	__u32 target_pid; /* process events: the target */
+	__u32 path_len;
+	/* names from the file up to the root, leaf first, each ending in '/';
+	 * userspace reverses them into a path */
+	char path[WARDEN_FILE_PATH_LEN];
+};
+
+_Static_assert(sizeof(struct rule_key) == 32, "rule_key layout");
+_Static_assert(sizeof(union rule_value) == 32, "rule_value layout");
+_Static_assert(sizeof(struct agent_rule) == 32, "agent_rule layout");
+_Static_assert(sizeof(struct exec_allow_rule) == 32, "exec_allow_rule layout");
+_Static_assert(sizeof(struct fs_rule) == 32, "fs_rule layout");
+_Static_assert(sizeof(struct global_rule) == 32, "global_rule layout");
+_Static_assert(sizeof(struct file_event) == 72 + 32 + WARDEN_FILE_PATH_LEN, "file_event layout");
 _Static_assert(sizeof(struct cgroup_agent) == 8, "cgroup_agent layout");
 _Static_assert(sizeof(struct event_head) == 72, "event_head layout");
 _Static_assert(sizeof(struct exec_event) == 72 + 32 + WARDEN_PATH_LEN + WARDEN_ARGS_SIZE,

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "compile.h"
+#include "fs_rules.h"
 #include "resolve.h"
 
 uint32_t agent_ids_get(struct agent_ids *ids, const char *name)
@@ -49,8 +50,8 @@ void agent_ids_free(struct agent_ids *ids)
 	memset(ids, 0, sizeof(*ids));
 }
 
-static int push_rule(struct compiled_policy *c, const struct rule_key *key,
-		     const union rule_value *value)
+int compiled_push(struct compiled_policy *c, const struct rule_key *key,
+		  const union rule_value *value)
 {
 	if (c->n_rules == c->cap) {
 		size_t cap = c->cap ? c->cap * 2 : 256;
@@ -81,9 +82,16 @@ static int compile_agent(const struct policy *p, const struct agent_policy *a, u
 	struct rule_key key = { .kind = RULE_AGENT, .agent = id };
 	union rule_value value = { .agent = { .exec_mode = exec_mode(a->exec.security) } };
 	struct resolved_bins bins = {};
+	struct fs_summary fs;
 	int ret;
 
-	ret = push_rule(out, &key, &value);
+	ret = fs_compile(p, a, id, out, &fs, err, errlen);
+	if (ret)
+		goto out;
+	value.agent.fs_flags = fs.flags;
+	memcpy(value.agent.prefix_lens, fs.prefix_lens, sizeof(fs.prefix_lens));
+	memcpy(value.agent.suffix_lens, fs.suffix_lens, sizeof(fs.suffix_lens));
+	ret = compiled_push(out, &key, &value);
 	if (ret || a->exec.security != EXEC_SECURITY_ALLOWLIST)
 		goto out;
 	ret = resolve_safe_bins(p, a, &bins, err, errlen);
@@ -91,13 +99,48 @@ static int compile_agent(const struct policy *p, const struct agent_policy *a, u
 		key = (struct rule_key){ .kind = RULE_EXEC_ALLOW, .agent = id,
 					 .dev = bins.v[i].id.dev, .ino = bins.v[i].id.ino };
 		memset(&value, 0, sizeof(value));
-		ret = push_rule(out, &key, &value);
+		ret = compiled_push(out, &key, &value);
 	}
 out:
 	if (ret == -ENOMEM)
 		snprintf(err, errlen, "%s: out of memory compiling agent %s", p->path, a->name);
 	resolved_bins_free(&bins);
 	return ret;
+}
+
+static int compare_keys(const void *a, const void *b)
+{
+	return memcmp(&((const struct rule_entry *)a)->key, &((const struct rule_entry *)b)->key,
+		      sizeof(struct rule_key));
+}
+
+/*
+ * One map entry per key: two rules on one inode (a readOnly path that is
+ * also a workspace, a deny inside the baseline) combine, and a deny wins.
+ */
+static void merge_duplicates(struct compiled_policy *c)
+{
+	size_t w = 0;
+
+	if (!c->n_rules)
+		return;
+	qsort(c->rules, c->n_rules, sizeof(*c->rules), compare_keys);
+	for (size_t r = 1; r < c->n_rules; r++) {
+		struct rule_entry *kept = &c->rules[w], *next = &c->rules[r];
+
+		if (compare_keys(kept, next)) {
+			c->rules[++w] = *next;
+			continue;
+		}
+		if (kept->key.kind == RULE_FS_PATH) {
+			uint32_t access = kept->value.fs.access | next->value.fs.access;
+
+			kept->value.fs.access = (access & FS_DENY) ? FS_DENY : access;
+		} else {
+			kept->value = next->value; /* the later one says it last */
+		}
+	}
+	c->n_rules = w + 1;
 }
 
 int policy_compile(const struct policy *p, struct agent_ids *ids, uint64_t generation,
@@ -110,11 +153,11 @@ int policy_compile(const struct policy *p, struct agent_ids *ids, uint64_t gener
 	err[0] = '\0';
 	memset(out, 0, sizeof(*out));
 	out->generation = generation;
-	ret = push_rule(out, &key, &value);
+	ret = compiled_push(out, &key, &value);
 	/* the daemon's start-up self-test: an agent that may exec nothing */
 	key = (struct rule_key){ .kind = RULE_AGENT, .agent = WARDEN_AGENT_SELFTEST };
 	value = (union rule_value){ .agent = { .exec_mode = EXEC_MODE_DENY } };
-	ret = ret ?: push_rule(out, &key, &value);
+	ret = ret ?: compiled_push(out, &key, &value);
 	for (size_t i = 0; !ret && i < p->n_agents; i++) {
 		const struct agent_policy *a = &p->agents[i];
 		uint32_t id;
@@ -131,6 +174,8 @@ int policy_compile(const struct policy *p, struct agent_ids *ids, uint64_t gener
 		snprintf(err, errlen, "%s: out of memory", p->path);
 	if (ret)
 		compiled_policy_free(out);
+	else
+		merge_duplicates(out);
 	return ret;
 }
 

@@ -40,6 +40,10 @@ struct compiled_policy {
 	uint64_t generation;
 };
 
+/* Appends one entry; 0 or -ENOMEM. */
+int compiled_push(struct compiled_policy *c, const struct rule_key *key,
+		  const union rule_value *value);
+
 /*
  * Compiles p. Agents with "confined": false get no rules (their cgroups are
  * never registered). Returns 0, or -errno with a message in err.

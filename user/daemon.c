@@ -143,6 +143,27 @@ static void adopt_existing_cgroups(struct daemon *d)
 /* ---- policy ---- */
 
 /*
+ * Workspaces the policy names but the host lacks are created (0755, root),
+ * so their rules can be keyed by inode from the start.
+ */
+static void ensure_workspaces(const struct policy *p)
+{
+	for (size_t i = 0; i < p->n_agents; i++) {
+		const char *ws = p->agents[i].workspace;
+		int err;
+
+		if (!p->agents[i].confined || !ws || !access(ws, F_OK))
+			continue;
+		err = cgroup_mkdir(ws); /* a plain mkdir -p */
+		if (err)
+			log_error("cannot create workspace %s of agent %s: %s", ws,
+				  p->agents[i].name, strerror(-err));
+		else
+			log_info("created workspace %s of agent %s", ws, p->agents[i].name);
+	}
+}
+
+/*
  * Loads, compiles and applies file. Nothing changes unless every step
  * succeeds; on failure err says why.
  */
@@ -155,6 +176,7 @@ static int apply_policy_file(struct daemon *d, const char *file, char *err, size
 	p = policy_load(file, err, errlen);
 	if (!p)
 		return -EINVAL;
+	ensure_workspaces(p);
 	ret = policy_compile(p, &d->ids, d->generation + 1, &compiled, err, errlen);
 	if (ret) {
 		policy_free(p);
@@ -255,6 +277,8 @@ static json_object *handle_status(struct daemon *d)
 		[COUNTER_EXEC_ALLOWED] = "execAllowed",
 		[COUNTER_EXEC_DENIED] = "execDenied",
 		[COUNTER_EVENTS_DROPPED] = "eventsDropped",
+		[COUNTER_FILE_DENIED] = "fileDenied",
+		[COUNTER_PROCESS_DENIED] = "processDenied",
 	};
 	json_object *o = json_object_new_object(), *agents = json_object_new_array();
 	json_object *counters = json_object_new_object();

@@ -69,11 +69,17 @@ struct enforcer *enforcer_open(char *err, size_t errlen)
 		goto fail;
 	}
 	ret = warden__load(e->skel);
-	if (ret) {
+	if (ret == -EPERM) {
 		snprintf(err, errlen, "the kernel (%s) refused to load warden's BPF LSM programs: %s. "
 			 "It needs CONFIG_BPF_LSM=y, \"bpf\" in the lsm= boot parameter and a kernel "
 			 "that permits LSM programs; run warden inside the test VM with "
 			 "scripts/vmtest.sh, or --verbose for libbpf's log",
+			 uts.release, strerror(-ret));
+		goto fail;
+	}
+	if (ret) {
+		snprintf(err, errlen, "the BPF verifier of this kernel (%s) rejected warden's programs: "
+			 "%s; run with --verbose for the verifier's log and report it",
 			 uts.release, strerror(-ret));
 		goto fail;
 	}

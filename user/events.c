@@ -27,6 +27,15 @@ const char *reason_name(uint32_t reason)
 		[REASON_EXEC_DISABLED] = "exec-security-deny",
 		[REASON_MEMFD] = "memfd-exec",
 		[REASON_NO_POLICY] = "no-policy-for-agent",
+		[REASON_FS_DENIED] = "denied-path",
+		[REASON_FS_DENIED_NAME] = "denied-name",
+		[REASON_FS_NOT_ALLOWED] = "outside-allowed-paths",
+		[REASON_FS_READ_ONLY] = "read-only",
+		[REASON_FS_WALK_LIMIT] = "path-too-deep",
+		[REASON_FS_WX] = "exec-mapping-of-writable-file",
+		[REASON_FS_CGROUPFS] = "cgroupfs-write",
+		[REASON_OTHER_PROCESS] = "other-process",
+		[REASON_BPF_SYSCALL] = "bpf-syscall",
 	};
 
 	return reason < REASON_MAX && names[reason] ? names[reason] : "unknown";
@@ -125,12 +134,83 @@ static json_object *exec_to_json(const struct exec_event *e, const char *agent, 
 	return o;
 }
 
+const char *file_op_name(uint32_t op)
+{
+	static const char *const names[FILE_OP_MAX] = {
+		[FILE_OP_OPEN_READ] = "open-read",   [FILE_OP_OPEN_WRITE] = "open-write",
+		[FILE_OP_CREATE] = "create",	      [FILE_OP_MKDIR] = "mkdir",
+		[FILE_OP_UNLINK] = "unlink",	      [FILE_OP_RMDIR] = "rmdir",
+		[FILE_OP_RENAME] = "rename",	      [FILE_OP_LINK] = "link",
+		[FILE_OP_SYMLINK] = "symlink",	      [FILE_OP_TRUNCATE] = "truncate",
+		[FILE_OP_CHMOD] = "chmod",	      [FILE_OP_CHOWN] = "chown",
+		[FILE_OP_MMAP_EXEC] = "mmap-exec",    [FILE_OP_MPROTECT_EXEC] = "mprotect-exec",
+		[FILE_OP_PTRACE] = "ptrace",	      [FILE_OP_SIGNAL] = "signal",
+		[FILE_OP_BPF] = "bpf",
+	};
+
+	return op < FILE_OP_MAX && names[op] ? names[op] : "unknown";
+}
+
+/* "c/b/a/" (leaf first, as the kernel walks) -> "/a/b/c" */
+static void reverse_components(const char *in, size_t len, char *out, size_t outlen)
+{
+	size_t end = len, o = 0;
+
+	out[0] = '\0';
+	while (end > 0) {
+		size_t start;
+
+		if (in[end - 1] == '/')
+			end--;
+		start = end;
+		while (start > 0 && in[start - 1] != '/')
+			start--;
+		if (end > start && o + 1 + (end - start) < outlen) {
+			out[o++] = '/';
+			memcpy(out + o, in + start, end - start);
+			o += end - start;
+			out[o] = '\0';
+		}
+		end = start;
+	}
+	if (!o && outlen > 1)
+		snprintf(out, outlen, "/");
+}
+
+static json_object *file_to_json(const struct file_event *e, const char *agent, uint64_t seq)
+{
+	json_object *o = json_object_new_object();
+	char path[WARDEN_FILE_PATH_LEN + 2];
+	size_t len = e->path_len < WARDEN_FILE_PATH_LEN ? e->path_len : WARDEN_FILE_PATH_LEN;
+
+	add_head(o, &e->head, e->head.type == EVENT_FILE ? "file" : "process", agent, seq);
+	json_object_object_add(o, "op", json_object_new_string(file_op_name(e->op)));
+	if (e->head.type == EVENT_FILE) {
+		reverse_components(e->path, strnlen(e->path, len), path, sizeof(path));
+		json_object_object_add(o, "path", json_object_new_string(path));
+		json_object_object_add(o, "access",
+				       json_object_new_string((e->access & FS_WRITE)
+								      ? ((e->access & FS_READ) ? "read,write"
+											       : "write")
+								      : "read"));
+		json_object_object_add(o, "dev", json_object_new_uint64(e->dev));
+		json_object_object_add(o, "ino", json_object_new_uint64(e->ino));
+	} else {
+		json_object_object_add(o, "path", json_object_new_string(""));
+		json_object_object_add(o, "targetPid", json_object_new_int64(e->target_pid));
+	}
+	return o;
+}
+
 json_object *event_to_json(const void *data, size_t len, const char *agent, uint64_t seq)
 {
 	const struct event_head *h = data;
 
 	if (len >= sizeof(*h) && h->type == EVENT_EXEC && len >= sizeof(struct exec_event))
 		return exec_to_json(data, agent, seq);
+	if (len >= sizeof(*h) && (h->type == EVENT_FILE || h->type == EVENT_PROCESS) &&
+	    len >= sizeof(struct file_event))
+		return file_to_json(data, agent, seq);
 	errno = EINVAL;
 	return NULL;
 }
@@ -147,10 +227,13 @@ void event_format_line(json_object *ev, char *out, size_t len)
 	json_object *argv;
 	int n;
 
-	n = snprintf(out, len, "%s %-5s %s agent=%s pid=%s comm=%s path=%s reason=%s",
+	n = snprintf(out, len, "%s %-5s %s%s%s agent=%s pid=%s comm=%s path=%s reason=%s",
 		     str_field(ev, "ts"), str_field(ev, "verdict"), str_field(ev, "type"),
+		     json_object_object_get_ex(ev, "op", NULL) ? ":" : "", str_field(ev, "op"),
 		     str_field(ev, "agent"), str_field(ev, "pid"), str_field(ev, "comm"),
 		     str_field(ev, "path"), str_field(ev, "reason"));
+	if (json_object_object_get_ex(ev, "targetPid", NULL) && n > 0 && (size_t)n < len)
+		n += snprintf(out + n, len - n, " target=%s", str_field(ev, "targetPid"));
 	if (n < 0 || (size_t)n >= len || !json_object_object_get_ex(ev, "argv", &argv))
 		return;
 	snprintf(out + n, len - n, " argv=%s",

@@ -15,6 +15,7 @@
 
 const char *verdict_name(uint32_t verdict);
 const char *reason_name(uint32_t reason);
+const char *file_op_name(uint32_t op);
 
 /*
  * The JSON object for one ring-buffer record of len bytes; agent is the

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <json-c/json.h>
 
+#include "fs_rules.h"
 #include "policy.h"
 
 #define POLICY_VERSION 1
@@ -223,9 +224,17 @@ static void check_deny_entries(struct parser *ps, const struct strv *deny, size_
 	for (size_t i = from; i < deny->n && !ps->failed; i++) {
 		const char *s = deny->v[i];
 
+		enum name_match kind;
+		const char *fixed, *why;
+		size_t len;
+
 		snprintf(at, sizeof(at), "%s[%zu]", where, i - from);
-		if (!is_absolute(s) && strchr(s, '/'))
+		if (is_absolute(s))
+			continue;
+		if (strchr(s, '/'))
 			fail(ps, at, "\"%s\" is neither an absolute path nor a basename pattern", s);
+		else if (fs_pattern_parse(s, &kind, &fixed, &len, &why))
+			fail(ps, at, "\"%s\": %s", s, why);
 	}
 }
 

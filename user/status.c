@@ -55,8 +55,10 @@ static void print_human(json_object *st)
 		}
 	}
 	if (json_object_object_get_ex(st, "counters", &counters))
-		printf("counters:  exec allowed %s, exec denied %s, events dropped %s\n",
+		printf("counters:  exec allowed %s, exec denied %s, file denied %s, "
+		       "process denied %s, events dropped %s\n",
 		       get_str(counters, "execAllowed"), get_str(counters, "execDenied"),
+		       get_str(counters, "fileDenied"), get_str(counters, "processDenied"),
 		       get_str(counters, "eventsDropped"));
 }
 

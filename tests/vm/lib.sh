@@ -67,7 +67,7 @@ start_daemon() {
 		kill -0 "$DAEMON_PID" 2>/dev/null || break
 		sleep 0.1
 	done
-	echo "# daemon did not start:"; sed 's/^/#   /' "$DAEMON_LOG"
+	_result fail "the daemon starts with $1" "$(cat "$DAEMON_LOG")"
 	return 1
 }
 

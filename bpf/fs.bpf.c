@@ -1,0 +1,601 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Layer 2: filesystem isolation.
+ *
+ * Every access of a confined agent is judged by the identity (dev, ino) of
+ * the file and of each directory above it, found by walking dentry parents
+ * and crossing mount points up to the namespace root, so symlinks, "..",
+ * bind mounts, /proc/self/root/..., /proc/self/fd/N reopens, io_uring and
+ * open_by_handle_at all meet the same rules as a plain open:
+ *
+ *   - a FS_DENY rule on the file or any ancestor, a deny pattern on the
+ *     file's name, or a deny on (directory, name) refuses, whatever else;
+ *   - otherwise the closest ancestor with a rule decides (read, or read and
+ *     write); no rule at all is a refusal when the agent is workspaceOnly;
+ *   - a walk that does not reach the root in WARDEN_WALK_MAX steps refuses.
+ *
+ * Hooks: file_open (read/write), path_mknod/mkdir/symlink (create in a
+ * directory), path_unlink/rmdir, path_rename and path_link (both ends must
+ * be writable, so nothing is renamed out of or linked from a read-only
+ * tree), path_truncate/chmod/chown, and mmap_file/file_mprotect for W^X: an
+ * executable mapping of a file the agent may write (its workspace, rw
+ * binds) is refused, which closes `ld.so ./payload` and loading a dropped
+ * .so. Writes to cgroupfs are always refused: that is how a process would
+ * leave its agent's cgroup.
+ *
+ * Only denials become events; allowed file accesses are too many to stream.
+ */
+#include "common.bpf.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define FMODE_READ 0x1
+#define FMODE_WRITE 0x2
+#define PROT_EXEC 0x4
+#define VM_EXEC 0x4
+
+#define PIPEFS_MAGIC 0x50495045
+#define SOCKFS_MAGIC 0x534F434B
+#define ANON_INODE_FS_MAGIC 0x09041934
+#define NSFS_MAGIC 0x6e736673
+#define CGROUP2_SUPER_MAGIC 0x63677270
+#define PROC_SUPER_MAGIC 0x9fa0
+
+#define NAME_BUF 256
+
+struct name_buf {
+	char s[NAME_BUF];
+	__u64 prefix_hash[WARDEN_NAME_PATTERN_MAX + 1]; /* [k]: hash of the first k bytes */
+	__u64 suffix_hash[WARDEN_NAME_PATTERN_MAX + 1]; /* [k]: hash of the last k bytes */
+	__u32 len;
+};
+
+/* Scratch for a dentry name: too big for the 512-byte BPF stack next to the rest. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct name_buf);
+} fs_name_scratch SEC(".maps");
+
+/* The agent and policy one hook call is judged against. */
+struct fs_ctx {
+	void *rules;
+	__u64 generation;
+	__u8 prefix_lens[WARDEN_PATTERN_LENS];
+	__u8 suffix_lens[WARDEN_PATTERN_LENS];
+	__u32 agent;
+	__u32 fs_flags;
+};
+
+/*
+ * Fills c for the current task. Returns 1 when the task is confined and must
+ * be judged, 0 when it is not managed (return at once), -1 when it is
+ * managed but no policy can be read (fail closed).
+ */
+static __always_inline int fs_begin(struct fs_ctx *c)
+{
+	struct rule_key key = { .kind = RULE_AGENT };
+	struct cgroup_agent *ca = current_agent();
+	union rule_value *settings;
+
+	if (!ca)
+		return 0;
+	c->agent = ca->agent;
+	c->rules = current_rules();
+	if (!c->rules)
+		return -1;
+	key.agent = ca->agent;
+	settings = bpf_map_lookup_elem(c->rules, &key);
+	if (!settings)
+		return -1;
+	c->fs_flags = settings->agent.fs_flags;
+	__builtin_memcpy(c->prefix_lens, settings->agent.prefix_lens, sizeof(c->prefix_lens));
+	__builtin_memcpy(c->suffix_lens, settings->agent.suffix_lens, sizeof(c->suffix_lens));
+	c->generation = rules_generation(c->rules);
+	return 1;
+}
+
+static __always_inline bool rule_hit(struct fs_ctx *c, __u32 kind, __u64 dev, __u64 ino,
+				     __u64 hash)
+{
+	struct rule_key key = { .kind = kind, .agent = c->agent, .dev = dev, .ino = ino,
+				.name_hash = hash };
+
+	return bpf_map_lookup_elem(c->rules, &key) != NULL;
+}
+
+/*
+ * One step of hashing a name: prefix hashes are FNV-1a over the first k
+ * bytes, suffix hashes over the last k bytes read backwards. Run by
+ * bpf_loop so the verifier checks the body once, not once per byte.
+ */
+static long hash_name_step(__u32 i, void *unused)
+{
+	struct name_buf *nb;
+	__u32 zero = 0, at, next, back;
+
+	nb = bpf_map_lookup_elem(&fs_name_scratch, &zero);
+	if (!nb || i >= WARDEN_NAME_PATTERN_MAX || i >= nb->len)
+		return 1;
+	/* masks the verifier can see: keep the compiler from dropping them */
+	at = i & WARDEN_NAME_PATTERN_MAX;
+	next = (i + 1) & WARDEN_NAME_PATTERN_MAX;
+	back = (nb->len - 1 - i) & (NAME_BUF - 1);
+	barrier_var(at);
+	barrier_var(next);
+	barrier_var(back);
+	at &= WARDEN_NAME_PATTERN_MAX;
+	next &= WARDEN_NAME_PATTERN_MAX;
+	back &= NAME_BUF - 1;
+	nb->prefix_hash[next] = (nb->prefix_hash[at] ^ (__u8)nb->s[at]) * FNV64_PRIME;
+	nb->suffix_hash[next] = (nb->suffix_hash[at] ^ (__u8)nb->s[back]) * FNV64_PRIME;
+	return 0;
+}
+
+static __always_inline bool pattern_hit(struct fs_ctx *c, struct name_buf *nb, __u32 kind,
+					__u32 k)
+{
+	__u32 at = k;
+	__u64 h;
+
+	if (!k || k > nb->len || k > WARDEN_NAME_PATTERN_MAX)
+		return false;
+	barrier_var(at); /* a mask the compiler cannot drop, for the verifier */
+	at &= WARDEN_NAME_PATTERN_MAX;
+	h = kind == NAME_SUFFIX ? nb->suffix_hash[at] : nb->prefix_hash[at];
+	return rule_hit(c, RULE_FS_NAME, kind, k, h);
+}
+
+/* Basename patterns and (directory, name) denials on the last component. */
+static __always_inline bool name_denied(struct fs_ctx *c, struct dentry *dentry)
+{
+	const unsigned char *name = BPF_CORE_READ(dentry, d_name.name);
+	__u32 len = BPF_CORE_READ(dentry, d_name.len), zero = 0;
+	struct name_buf *nb;
+
+	if (!(c->fs_flags & (FS_HAS_NAMES | FS_HAS_CHILD)) || len == 0 || len >= NAME_BUF)
+		return false;
+	nb = bpf_map_lookup_elem(&fs_name_scratch, &zero);
+	if (!nb || bpf_probe_read_kernel_str(nb->s, sizeof(nb->s), name) < 0)
+		return false;
+	nb->len = len;
+	nb->prefix_hash[0] = FNV64_OFFSET;
+	nb->suffix_hash[0] = FNV64_OFFSET;
+	bpf_loop(len < WARDEN_NAME_PATTERN_MAX ? len : WARDEN_NAME_PATTERN_MAX, hash_name_step,
+		 NULL, 0);
+
+	if (c->fs_flags & FS_HAS_NAMES) {
+		if (pattern_hit(c, nb, NAME_EXACT, len))
+			return true;
+		for (int j = 0; j < WARDEN_PATTERN_LENS; j++) {
+			if (pattern_hit(c, nb, NAME_PREFIX, c->prefix_lens[j]) ||
+			    pattern_hit(c, nb, NAME_SUFFIX, c->suffix_lens[j]))
+				return true;
+		}
+	}
+	if ((c->fs_flags & FS_HAS_CHILD) && len <= WARDEN_NAME_PATTERN_MAX) {
+		struct inode *dir = BPF_CORE_READ(dentry, d_parent, d_inode);
+		__u32 at = len;
+
+		barrier_var(at);
+		at &= WARDEN_NAME_PATTERN_MAX;
+		if (dir && rule_hit(c, RULE_FS_CHILD, inode_dev(dir), BPF_CORE_READ(dir, i_ino),
+				    nb->prefix_hash[at]))
+			return true;
+	}
+	return false;
+}
+
+enum walk_result {
+	WALK_NO_RULE,
+	WALK_FOUND,  /* access holds the closest rule's access */
+	WALK_DENIED, /* a deny rule on the path */
+	WALK_TOO_DEEP,
+};
+
+/*
+ * Where a walk is. Kernel pointers are kept as plain addresses and read
+ * with BPF_CORE_READ (probe reads), so bpf_loop can carry them between
+ * steps; the verifier checks the step once instead of 64 times.
+ */
+struct walk_state {
+	void *rules;
+	__u64 dentry;
+	__u64 mnt;      /* struct mount of the current dentry */
+	__u64 mnt_root; /* that mount's root dentry */
+	__u32 agent;
+	__u32 fs_flags;
+	__u32 access;
+	__u32 result;   /* enum walk_result: WALK_NO_RULE, WALK_FOUND or WALK_DENIED */
+	__u32 done;     /* the walk reached an answer (else it ran out of steps) */
+};
+
+static long walk_step(__u32 i, struct walk_state *st)
+{
+	struct dentry *dentry = (struct dentry *)st->dentry, *parent;
+	struct mount *mnt = (struct mount *)st->mnt;
+	struct inode *inode = BPF_CORE_READ(dentry, d_inode);
+	bool found = st->result == WALK_FOUND;
+
+	if (inode) {
+		struct rule_key key = { .kind = RULE_FS_PATH, .agent = st->agent,
+					.dev = inode_dev(inode), .ino = BPF_CORE_READ(inode, i_ino) };
+		union rule_value *v = bpf_map_lookup_elem(st->rules, &key);
+
+		if (v && (v->fs.access & FS_DENY)) {
+			st->result = WALK_DENIED;
+			goto done;
+		}
+		if (v && !found) {
+			st->access = v->fs.access;
+			st->result = WALK_FOUND;
+			/* nothing above can deny: the closest rule is the answer */
+			if (!(st->fs_flags & FS_HAS_DENY_DIRS))
+				goto done;
+		}
+	}
+	if (st->dentry == st->mnt_root) {
+		struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
+
+		if (up == mnt)
+			goto done;
+		st->dentry = (__u64)BPF_CORE_READ(mnt, mnt_mountpoint);
+		st->mnt = (__u64)up;
+		st->mnt_root = (__u64)BPF_CORE_READ(up, mnt.mnt_root);
+		return 0;
+	}
+	parent = BPF_CORE_READ(dentry, d_parent);
+	if (parent == dentry)
+		goto done;
+	st->dentry = (__u64)parent;
+	return 0;
+done:
+	st->done = 1;
+	return 1;
+}
+
+/*
+ * Walks from dentry (in mount vfsmnt) to the namespace root. A negative
+ * dentry (a name being created) has no inode and is skipped; its parents
+ * decide.
+ */
+static __always_inline enum walk_result walk_rules(struct fs_ctx *c, struct dentry *dentry,
+						   struct vfsmount *vfsmnt, __u32 *access)
+{
+	struct walk_state st = {
+		.rules = c->rules,
+		.dentry = (__u64)dentry,
+		.mnt = (__u64)container_of(vfsmnt, struct mount, mnt),
+		.mnt_root = (__u64)BPF_CORE_READ(vfsmnt, mnt_root),
+		.agent = c->agent,
+		.fs_flags = c->fs_flags,
+		.result = WALK_NO_RULE,
+	};
+
+	bpf_loop(WARDEN_WALK_MAX, walk_step, &st, 0);
+	*access = st.access;
+	/* never reached the root or a deciding rule: fail closed */
+	return st.done ? st.result : WALK_TOO_DEEP;
+}
+
+/*
+ * 0 when the agent may have `want` (FS_READ/FS_WRITE) on dentry, else a
+ * reason. *access gets what the closest rule grants (0 without a rule).
+ */
+static __always_inline __u32 fs_judge(struct fs_ctx *c, struct dentry *dentry,
+				      struct vfsmount *vfsmnt, __u32 want, __u32 *granted)
+{
+	__u32 access = 0;
+
+	*granted = 0;
+	if (name_denied(c, dentry))
+		return REASON_FS_DENIED_NAME;
+	switch (walk_rules(c, dentry, vfsmnt, &access)) {
+	case WALK_DENIED:
+		return REASON_FS_DENIED;
+	case WALK_TOO_DEEP:
+		return REASON_FS_WALK_LIMIT;
+	case WALK_NO_RULE:
+		return (c->fs_flags & FS_WORKSPACE_ONLY) ? REASON_FS_NOT_ALLOWED : 0;
+	case WALK_FOUND:
+		break;
+	}
+	*granted = access;
+	if ((want & access) == want)
+		return 0;
+	return (access & FS_READ) ? REASON_FS_READ_ONLY : REASON_FS_NOT_ALLOWED;
+}
+
+/*
+ * The path for an event: names from the file up, each followed by '/',
+ * crossing mounts as the walk does. Userspace reverses the order.
+ */
+static __always_inline void fill_path(struct file_event *e, struct dentry *dentry,
+				      struct vfsmount *vfsmnt)
+{
+	struct mount *mnt = container_of(vfsmnt, struct mount, mnt);
+	struct dentry *mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
+	__u32 off = 0;
+
+	for (int i = 0; i < 32; i++) {
+		struct dentry *parent;
+		long n;
+
+		if (dentry == mnt_root) {
+			struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
+
+			if (up == mnt)
+				break;
+			dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
+			mnt = up;
+			mnt_root = BPF_CORE_READ(mnt, mnt.mnt_root);
+			continue;
+		}
+		parent = BPF_CORE_READ(dentry, d_parent);
+		if (parent == dentry || off > WARDEN_FILE_PATH_LEN - NAME_BUF)
+			break;
+		n = bpf_probe_read_kernel_str(&e->path[off], NAME_BUF, BPF_CORE_READ(dentry, d_name.name));
+		if (n <= 0)
+			break;
+		e->path[(off + n - 1) & (WARDEN_FILE_PATH_LEN - 1)] = '/';
+		off += n;
+		dentry = parent;
+	}
+	e->path_len = off;
+}
+
+static __always_inline void emit_file(struct fs_ctx *c, __u32 op, __u32 want, __u32 reason,
+				      struct dentry *dentry, struct vfsmount *vfsmnt)
+{
+	struct file_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	struct inode *inode;
+
+	count(COUNTER_FILE_DENIED);
+	if (!e) {
+		count(COUNTER_EVENTS_DROPPED);
+		return;
+	}
+	fill_event_head(&e->head, EVENT_FILE, VERDICT_DENY, reason, c->agent, c->generation);
+	inode = BPF_CORE_READ(dentry, d_inode);
+	e->dev = inode ? inode_dev(inode) : 0;
+	e->ino = inode ? BPF_CORE_READ(inode, i_ino) : 0;
+	e->op = op;
+	e->access = want;
+	e->target_pid = 0;
+	fill_path(e, dentry, vfsmnt);
+	bpf_ringbuf_submit(e, 0);
+}
+
+/* Judges one access and reports a denial; 0 or -EPERM. */
+static __always_inline int fs_check(struct fs_ctx *c, __u32 op, struct dentry *dentry,
+				    struct vfsmount *vfsmnt, __u32 want)
+{
+	__u32 granted, reason = fs_judge(c, dentry, vfsmnt, want, &granted);
+
+	if (!reason)
+		return 0;
+	emit_file(c, op, want, reason, dentry, vfsmnt);
+	return -EPERM;
+}
+
+/* Common start of every hook: 1 = judge, 0 = not managed, <0 = deny now. */
+#define FS_BEGIN(c, ret)                   \
+	do {                               \
+		int __s;                   \
+		if (ret)                   \
+			return ret;        \
+		__s = fs_begin(&(c));      \
+		if (__s == 0)              \
+			return 0;          \
+		if (__s < 0)               \
+			return -EPERM;     \
+	} while (0)
+
+static __always_inline __u64 sb_magic(struct dentry *dentry)
+{
+	return BPF_CORE_READ(dentry, d_sb, s_magic);
+}
+
+SEC("lsm/file_open")
+int BPF_PROG(fs_file_open, struct file *file, int ret)
+{
+	struct dentry *dentry = BPF_CORE_READ(file, f_path.dentry);
+	struct vfsmount *mnt = BPF_CORE_READ(file, f_path.mnt);
+	__u32 mode = BPF_CORE_READ(file, f_mode), want = 0;
+	struct fs_ctx c = {};
+	__u64 magic;
+
+	FS_BEGIN(c, ret);
+	magic = sb_magic(dentry);
+	/* reopened pipes and sockets (/proc/self/fd/N), namespaces: no place in a tree */
+	if (magic == PIPEFS_MAGIC || magic == SOCKFS_MAGIC || magic == ANON_INODE_FS_MAGIC ||
+	    magic == NSFS_MAGIC)
+		return 0;
+	if (mode & FMODE_READ)
+		want |= FS_READ;
+	if (mode & FMODE_WRITE)
+		want |= FS_WRITE;
+	if (!want)
+		want = FS_READ; /* ioctl-only opens still reach the file */
+	/*
+	 * Reading /proc is part of the baseline wherever procfs is mounted (a
+	 * sandbox has its own); the files that leak another process's secrets
+	 * are guarded by ptrace_access_check in process.bpf.c.
+	 */
+	if (magic == PROC_SUPER_MAGIC && want == FS_READ)
+		return 0;
+	if ((want & FS_WRITE) && magic == CGROUP2_SUPER_MAGIC) {
+		emit_file(&c, FILE_OP_OPEN_WRITE, want, REASON_FS_CGROUPFS, dentry, mnt);
+		return -EPERM;
+	}
+	return fs_check(&c, (want & FS_WRITE) ? FILE_OP_OPEN_WRITE : FILE_OP_OPEN_READ, dentry, mnt, want);
+}
+
+SEC("lsm/path_mknod")
+int BPF_PROG(fs_path_mknod, const struct path *dir, struct dentry *dentry, umode_t mode,
+	     unsigned int dev, int ret)
+{
+	struct fs_ctx c = {};
+
+	FS_BEGIN(c, ret);
+	return fs_check(&c, FILE_OP_CREATE, dentry, BPF_CORE_READ(dir, mnt), FS_WRITE);
+}
+
+SEC("lsm/path_mkdir")
+int BPF_PROG(fs_path_mkdir, const struct path *dir, struct dentry *dentry, umode_t mode, int ret)
+{
+	struct fs_ctx c = {};
+
+	FS_BEGIN(c, ret);
+	return fs_check(&c, FILE_OP_MKDIR, dentry, BPF_CORE_READ(dir, mnt), FS_WRITE);
+}
+
+SEC("lsm/path_symlink")
+int BPF_PROG(fs_path_symlink, const struct path *dir, struct dentry *dentry, const char *old_name,
+	     int ret)
+{
+	struct fs_ctx c = {};
+
+	FS_BEGIN(c, ret);
+	return fs_check(&c, FILE_OP_SYMLINK, dentry, BPF_CORE_READ(dir, mnt), FS_WRITE);
+}
+
+SEC("lsm/path_unlink")
+int BPF_PROG(fs_path_unlink, const struct path *dir, struct dentry *dentry, int ret)
+{
+	struct fs_ctx c = {};
+
+	FS_BEGIN(c, ret);
+	return fs_check(&c, FILE_OP_UNLINK, dentry, BPF_CORE_READ(dir, mnt), FS_WRITE);
+}
+
+SEC("lsm/path_rmdir")
+int BPF_PROG(fs_path_rmdir, const struct path *dir, struct dentry *dentry, int ret)
+{
+	struct fs_ctx c = {};
+
+	FS_BEGIN(c, ret);
+	return fs_check(&c, FILE_OP_RMDIR, dentry, BPF_CORE_READ(dir, mnt), FS_WRITE);
+}
+
+/*
+ * A rename and a link each judge two places. Each place gets its own
+ * program on the same hook (all attached programs must allow), which keeps
+ * each program well inside the verifier's budget.
+ */
+SEC("lsm/path_rename")
+int BPF_PROG(fs_path_rename_from, const struct path *old_dir, struct dentry *old_dentry,
+	     const struct path *new_dir, struct dentry *new_dentry, unsigned int flags, int ret)
+{
+	struct fs_ctx c = {};
+
+	FS_BEGIN(c, ret);
+	/* the source leaves its tree: it must be writable where it is */
+	return fs_check(&c, FILE_OP_RENAME, old_dentry, BPF_CORE_READ(old_dir, mnt), FS_WRITE);
+}
+
+SEC("lsm/path_rename")
+int BPF_PROG(fs_path_rename_to, const struct path *old_dir, struct dentry *old_dentry,
+	     const struct path *new_dir, struct dentry *new_dentry, unsigned int flags, int ret)
+{
+	struct fs_ctx c = {};
+
+	FS_BEGIN(c, ret);
+	return fs_check(&c, FILE_OP_RENAME, new_dentry, BPF_CORE_READ(new_dir, mnt), FS_WRITE);
+}
+
+SEC("lsm/path_link")
+int BPF_PROG(fs_path_link_from, struct dentry *old_dentry, const struct path *new_dir,
+	     struct dentry *new_dentry, int ret)
+{
+	struct fs_ctx c = {};
+
+	FS_BEGIN(c, ret);
+	/* a new name only for files the agent could already write: no aliases of secrets */
+	return fs_check(&c, FILE_OP_LINK, old_dentry, BPF_CORE_READ(new_dir, mnt),
+			FS_READ | FS_WRITE);
+}
+
+SEC("lsm/path_link")
+int BPF_PROG(fs_path_link_to, struct dentry *old_dentry, const struct path *new_dir,
+	     struct dentry *new_dentry, int ret)
+{
+	struct fs_ctx c = {};
+
+	FS_BEGIN(c, ret);
+	return fs_check(&c, FILE_OP_LINK, new_dentry, BPF_CORE_READ(new_dir, mnt), FS_WRITE);
+}
+
+SEC("lsm/path_truncate")
+int BPF_PROG(fs_path_truncate, const struct path *path, int ret)
+{
+	struct fs_ctx c = {};
+
+	FS_BEGIN(c, ret);
+	return fs_check(&c, FILE_OP_TRUNCATE, BPF_CORE_READ(path, dentry), BPF_CORE_READ(path, mnt),
+			FS_WRITE);
+}
+
+SEC("lsm/path_chmod")
+int BPF_PROG(fs_path_chmod, const struct path *path, umode_t mode, int ret)
+{
+	struct fs_ctx c = {};
+
+	FS_BEGIN(c, ret);
+	return fs_check(&c, FILE_OP_CHMOD, BPF_CORE_READ(path, dentry), BPF_CORE_READ(path, mnt),
+			FS_WRITE);
+}
+
+SEC("lsm/path_chown")
+int BPF_PROG(fs_path_chown, const struct path *path, __u64 uid, __u64 gid, int ret)
+{
+	struct fs_ctx c = {};
+
+	FS_BEGIN(c, ret);
+	return fs_check(&c, FILE_OP_CHOWN, BPF_CORE_READ(path, dentry), BPF_CORE_READ(path, mnt),
+			FS_WRITE);
+}
+
+/*
+ * W^X: an executable mapping needs a file the agent may read and may not
+ * write. No rule at all is fine unless the agent is workspaceOnly.
+ */
+static __always_inline int check_exec_mapping(struct fs_ctx *c, __u32 op, struct file *file)
+{
+	struct dentry *dentry = BPF_CORE_READ(file, f_path.dentry);
+	struct vfsmount *mnt = BPF_CORE_READ(file, f_path.mnt);
+	__u32 granted, reason = fs_judge(c, dentry, mnt, FS_READ, &granted);
+
+	if (!reason && (granted & FS_WRITE))
+		reason = REASON_FS_WX;
+	if (!reason)
+		return 0;
+	emit_file(c, op, FS_READ, reason, dentry, mnt);
+	return -EPERM;
+}
+
+SEC("lsm/mmap_file")
+int BPF_PROG(fs_mmap_file, struct file *file, unsigned long reqprot, unsigned long prot,
+	     unsigned long flags, int ret)
+{
+	struct fs_ctx c = {};
+
+	if (ret || !file || !(prot & PROT_EXEC))
+		return ret;
+	FS_BEGIN(c, ret);
+	return check_exec_mapping(&c, FILE_OP_MMAP_EXEC, file);
+}
+
+SEC("lsm/file_mprotect")
+int BPF_PROG(fs_file_mprotect, struct vm_area_struct *vma, unsigned long reqprot,
+	     unsigned long prot, int ret)
+{
+	struct file *file = BPF_CORE_READ(vma, vm_file);
+	struct fs_ctx c = {};
+
+	if (ret || !file || !(prot & PROT_EXEC) || (BPF_CORE_READ(vma, vm_flags) & VM_EXEC))
+		return ret;
+	FS_BEGIN(c, ret);
+	return check_exec_mapping(&c, FILE_OP_MPROTECT_EXEC, file);
+}

@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Confined processes against other processes and the kernel.
+ *
+ * ptrace_access_check guards ptrace and, through ptrace_may_access, every
+ * /proc/PID file that exposes another process's secrets: environ, mem,
+ * maps, fd/N, root/..., cwd/... (the inherited-environment leak that
+ * motivated the filesystem layer). task_kill guards signals. Both allow a
+ * target only in the caller's own cgroup: an agent may manage its own
+ * processes, never the daemon's, the host's or another agent's.
+ *
+ * bpf(): an agent has no business loading programs or touching maps, and
+ * could otherwise inspect or undo warden's own.
+ */
+#include "common.bpf.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+static __always_inline __u64 task_cgroup_id(struct task_struct *task)
+{
+	return BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
+}
+
+static __always_inline void emit_process(struct cgroup_agent *ca, __u32 op, __u32 reason,
+					 struct task_struct *target)
+{
+	struct file_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	void *rules = current_rules();
+
+	count(COUNTER_PROCESS_DENIED);
+	if (!e) {
+		count(COUNTER_EVENTS_DROPPED);
+		return;
+	}
+	fill_event_head(&e->head, EVENT_PROCESS, VERDICT_DENY, reason, ca->agent,
+			rules ? rules_generation(rules) : 0);
+	e->dev = 0;
+	e->ino = 0;
+	e->op = op;
+	e->access = 0;
+	e->target_pid = target ? BPF_CORE_READ(target, tgid) : 0;
+	e->path_len = 0;
+	e->path[0] = '\0';
+	bpf_ringbuf_submit(e, 0);
+}
+
+/* -EPERM when a confined caller reaches outside its own cgroup. */
+static __always_inline int check_target(__u32 op, struct task_struct *target)
+{
+	struct cgroup_agent *ca = current_agent();
+
+	if (!ca)
+		return 0;
+	if (task_cgroup_id(target) == bpf_get_current_cgroup_id())
+		return 0;
+	emit_process(ca, op, REASON_OTHER_PROCESS, target);
+	return -EPERM;
+}
+
+SEC("lsm/ptrace_access_check")
+int BPF_PROG(process_ptrace_access_check, struct task_struct *child, unsigned int mode, int ret)
+{
+	if (ret)
+		return ret;
+	return check_target(FILE_OP_PTRACE, child);
+}
+
+SEC("lsm/task_kill")
+int BPF_PROG(process_task_kill, struct task_struct *p, struct kernel_siginfo *info, int sig,
+	     const struct cred *cred, int ret)
+{
+	if (ret)
+		return ret;
+	return check_target(FILE_OP_SIGNAL, p);
+}
+
+SEC("lsm/bpf")
+int BPF_PROG(process_bpf, int cmd, union bpf_attr *attr, unsigned int size, int ret)
+{
+	struct cgroup_agent *ca;
+
+	if (ret)
+		return ret;
+	ca = current_agent();
+	if (!ca)
+		return 0;
+	emit_process(ca, FILE_OP_BPF, REASON_BPF_SYSCALL, NULL);
+	return -EPERM;
+}

@@ -1,0 +1,271 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "fs_rules.h"
+#include "resolve.h"
+
+/*
+ * What ordinary programs need to start and run: the system's binaries and
+ * libraries, the loader cache, locale and time zone data, TLS certificates,
+ * user and host name lookups, and the harmless devices. Readable by every
+ * agent; paths missing on this host are skipped. Nothing here holds a
+ * secret (/etc/shadow, keys and tokens live elsewhere). /proc is readable
+ * through a rule in the kernel (each sandbox has its own procfs); its
+ * sensitive files are guarded by the ptrace check.
+ */
+const char *const fs_baseline_read[] = {
+	"/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32",
+	"/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d",
+	"/etc/localtime", "/etc/timezone", "/etc/locale.alias", "/etc/default/locale",
+	"/etc/ssl", "/etc/ca-certificates", "/etc/alternatives",
+	"/etc/passwd", "/etc/group", "/etc/nsswitch.conf", "/etc/hosts", "/etc/host.conf",
+	"/etc/resolv.conf", "/etc/gai.conf", "/etc/mime.types", "/etc/magic", "/etc/inputrc",
+	"/etc/terminfo", "/etc/gitconfig", "/etc/python3", "/etc/mailcap",
+	"/sys/devices/system/cpu", "/dev/urandom", "/dev/random",
+	NULL,
+};
+
+const char *const fs_baseline_write[] = {
+	"/dev/null", "/dev/zero", "/dev/full", "/dev/tty", "/dev/ptmx", "/dev/pts", "/dev/shm",
+	NULL,
+};
+
+uint64_t fs_name_hash(const char *s, size_t len, int backwards)
+{
+	uint64_t h = FNV64_OFFSET;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)s[backwards ? len - 1 - i : i]) * FNV64_PRIME;
+	return h;
+}
+
+int fs_pattern_parse(const char *pattern, enum name_match *kind, const char **fixed,
+		     size_t *len, const char **why)
+{
+	size_t n = strlen(pattern);
+	const char *star = strchr(pattern, '*');
+
+	if (strpbrk(pattern, "?[]\\/")) {
+		*why = "only '*' at the start or the end is supported in a basename pattern";
+		return -EINVAL;
+	}
+	if (star && strchr(star + 1, '*')) {
+		*why = "a basename pattern may hold one '*'";
+		return -EINVAL;
+	}
+	if (!star) {
+		*kind = NAME_EXACT;
+		*fixed = pattern;
+		*len = n;
+	} else if (star == pattern) {
+		*kind = NAME_SUFFIX;
+		*fixed = pattern + 1;
+		*len = n - 1;
+	} else if (star == pattern + n - 1) {
+		*kind = NAME_PREFIX;
+		*fixed = pattern;
+		*len = n - 1;
+	} else {
+		*why = "'*' must be at the start (\"*.pem\") or the end (\"id_rsa*\")";
+		return -EINVAL;
+	}
+	if (*len == 0 || *len > WARDEN_NAME_PATTERN_MAX) {
+		*why = "the fixed part of a basename pattern must be 1-63 bytes";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+struct fs_builder {
+	const struct policy *p;
+	uint32_t agent;
+	struct compiled_policy *out;
+	struct fs_summary *sum;
+	char *err;
+	size_t errlen;
+};
+
+static int push_fs(struct fs_builder *b, uint32_t kind, uint64_t dev, uint64_t ino,
+		   uint64_t hash, uint32_t access)
+{
+	struct rule_key key = { .kind = kind, .agent = b->agent, .dev = dev, .ino = ino,
+				.name_hash = hash };
+	union rule_value value = { .fs = { .access = access } };
+
+	return compiled_push(b->out, &key, &value);
+}
+
+/*
+ * A rule on path. Missing paths are an error when required (the user named
+ * them) and skipped otherwise (the baseline, workspaces yet to be made).
+ */
+static int add_path(struct fs_builder *b, const char *path, uint32_t access, bool required,
+		    const char *what)
+{
+	struct file_id id;
+	struct stat st;
+	int ret = file_identity(path, &id);
+
+	if (ret == -ENOENT && !required)
+		return 0;
+	if (ret) {
+		snprintf(b->err, b->errlen, "%s: %s \"%s\": %s", b->p->path, what, path,
+			 ret == -ENOENT ? "no such file or directory" : strerror(-ret));
+		return ret;
+	}
+	if ((access & FS_DENY) && !stat(path, &st) && S_ISDIR(st.st_mode))
+		b->sum->flags |= FS_HAS_DENY_DIRS;
+	return push_fs(b, RULE_FS_PATH, id.dev, id.ino, 0, access);
+}
+
+/*
+ * An absolute deny path: its inode if it exists, and (parent, name) so a
+ * replacement of the file (a new inode under the same name, as passwd(1)
+ * does to /etc/shadow) stays denied.
+ */
+static int add_deny_path(struct fs_builder *b, const char *path)
+{
+	char *copy = strdup(path), *name, *dir;
+	struct file_id parent;
+	int ret;
+
+	if (!copy)
+		return -ENOMEM;
+	ret = add_path(b, path, FS_DENY, false, "deny");
+	name = basename(copy);
+	if (!ret && strlen(name) <= WARDEN_NAME_PATTERN_MAX && strcmp(name, "/")) {
+		char *copy2 = strdup(path);
+
+		if (!copy2) {
+			free(copy);
+			return -ENOMEM;
+		}
+		dir = dirname(copy2);
+		if (!file_identity(dir, &parent)) {
+			ret = push_fs(b, RULE_FS_CHILD, parent.dev, parent.ino,
+				      fs_name_hash(name, strlen(name), 0), FS_DENY);
+			b->sum->flags |= FS_HAS_CHILD;
+		}
+		free(copy2);
+	}
+	free(copy);
+	return ret;
+}
+
+/* Records a pattern length the kernel must hash; at most WARDEN_PATTERN_LENS distinct. */
+static int note_length(uint8_t lens[WARDEN_PATTERN_LENS], size_t len)
+{
+	for (int i = 0; i < WARDEN_PATTERN_LENS; i++) {
+		if (lens[i] == len)
+			return 0;
+		if (!lens[i]) {
+			lens[i] = (uint8_t)len;
+			return 0;
+		}
+	}
+	return -E2BIG;
+}
+
+static int add_pattern(struct fs_builder *b, const char *pattern)
+{
+	enum name_match kind;
+	const char *fixed, *why;
+	size_t len;
+	int ret = 0;
+
+	if (fs_pattern_parse(pattern, &kind, &fixed, &len, &why)) {
+		snprintf(b->err, b->errlen, "%s: deny \"%s\": %s", b->p->path, pattern, why);
+		return -EINVAL;
+	}
+	b->sum->flags |= FS_HAS_NAMES;
+	if (kind == NAME_PREFIX)
+		ret = note_length(b->sum->prefix_lens, len);
+	else if (kind == NAME_SUFFIX)
+		ret = note_length(b->sum->suffix_lens, len);
+	if (ret) {
+		snprintf(b->err, b->errlen, "%s: deny \"%s\": more than %d different lengths of "
+			 "%s patterns", b->p->path, pattern, WARDEN_PATTERN_LENS,
+			 kind == NAME_PREFIX ? "\"prefix*\"" : "\"*suffix\"");
+		return ret;
+	}
+	return push_fs(b, RULE_FS_NAME, kind, len, fs_name_hash(fixed, len, kind == NAME_SUFFIX),
+		       FS_DENY);
+}
+
+static int add_list(struct fs_builder *b, const char *const *paths, uint32_t access)
+{
+	int ret = 0;
+
+	for (size_t i = 0; !ret && paths[i]; i++)
+		ret = add_path(b, paths[i], access, false, "baseline");
+	return ret;
+}
+
+static int add_binds(struct fs_builder *b, const struct agent_policy *a)
+{
+	int ret = 0;
+
+	for (size_t i = 0; !ret && i < a->binds.n; i++) {
+		char *copy = strdup(a->binds.v[i]), *save = NULL;
+		char *src = copy ? strtok_r(copy, ":", &save) : NULL;
+		char *dst = src ? strtok_r(NULL, ":", &save) : NULL;
+		char *mode = dst ? strtok_r(NULL, ":", &save) : NULL;
+
+		if (!src || !dst)
+			ret = -ENOMEM;
+		else
+			ret = add_path(b, src, mode && !strcmp(mode, "rw") ? FS_READ | FS_WRITE : FS_READ,
+				       true, "bind source");
+		free(copy);
+	}
+	return ret;
+}
+
+/* Every other agent's workspace is off limits, whatever readOnly says. */
+static int deny_other_workspaces(struct fs_builder *b, const struct agent_policy *a)
+{
+	int ret = 0;
+
+	for (size_t i = 0; !ret && i < b->p->n_agents; i++) {
+		const struct agent_policy *other = &b->p->agents[i];
+
+		if (other == a || !other->workspace ||
+		    (a->workspace && !strcmp(other->workspace, a->workspace)))
+			continue;
+		ret = add_path(b, other->workspace, FS_DENY, false, "workspace");
+	}
+	return ret;
+}
+
+int fs_compile(const struct policy *p, const struct agent_policy *a, uint32_t id,
+	       struct compiled_policy *out, struct fs_summary *sum, char *err, size_t errlen)
+{
+	struct fs_builder b = { .p = p, .agent = id, .out = out, .sum = sum, .err = err,
+				.errlen = errlen };
+	int ret = 0;
+
+	memset(sum, 0, sizeof(*sum));
+	if (a->fs.workspace_only)
+		sum->flags |= FS_WORKSPACE_ONLY;
+	ret = ret ?: add_list(&b, fs_baseline_read, FS_READ);
+	ret = ret ?: add_list(&b, fs_baseline_write, FS_READ | FS_WRITE);
+	for (size_t i = 0; !ret && i < a->fs.read_only.n; i++)
+		ret = add_path(&b, a->fs.read_only.v[i], FS_READ, true, "readOnly");
+	for (size_t i = 0; !ret && i < a->fs.must_read.n; i++)
+		ret = add_path(&b, a->fs.must_read.v[i], FS_READ, true, "mustRead");
+	ret = ret ?: add_binds(&b, a);
+	if (!ret && a->workspace)
+		ret = add_path(&b, a->workspace, FS_READ | FS_WRITE, false, "workspace");
+	ret = ret ?: deny_other_workspaces(&b, a);
+	for (size_t i = 0; !ret && i < a->fs.deny.n; i++)
+		ret = a->fs.deny.v[i][0] == '/' ? add_deny_path(&b, a->fs.deny.v[i])
+						: add_pattern(&b, a->fs.deny.v[i]);
+	if (ret == -ENOMEM)
+		snprintf(err, errlen, "%s: out of memory", p->path);
+	return ret;
+}
