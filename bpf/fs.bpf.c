@@ -42,6 +42,8 @@ char LICENSE[] SEC("license") = "GPL";
 #define PROC_SUPER_MAGIC 0x9fa0
 
 #define NAME_BUF 256
+#define S_IFMT 00170000
+#define S_IFDIR 0040000
 
 struct name_buf {
 	char s[NAME_BUF];
@@ -147,18 +149,21 @@ static __always_inline bool pattern_hit(struct fs_ctx *c, struct name_buf *nb, _
 	return rule_hit(c, RULE_FS_NAME, kind, k, h);
 }
 
-/* Basename patterns and (directory, name) denials on the last component. */
-static __always_inline bool name_denied(struct fs_ctx *c, struct dentry *dentry)
+/*
+ * Basename patterns and (directory, name) denials on the last component:
+ * the reason, or 0.
+ */
+static __always_inline __u32 name_denied(struct fs_ctx *c, struct dentry *dentry)
 {
 	const unsigned char *name = BPF_CORE_READ(dentry, d_name.name);
 	__u32 len = BPF_CORE_READ(dentry, d_name.len), zero = 0;
 	struct name_buf *nb;
 
 	if (!(c->fs_flags & (FS_HAS_NAMES | FS_HAS_CHILD)) || len == 0 || len >= NAME_BUF)
-		return false;
+		return 0;
 	nb = bpf_map_lookup_elem(&fs_name_scratch, &zero);
 	if (!nb || bpf_probe_read_kernel_str(nb->s, sizeof(nb->s), name) < 0)
-		return false;
+		return 0;
 	nb->len = len;
 	nb->prefix_hash[0] = FNV64_OFFSET;
 	nb->suffix_hash[0] = FNV64_OFFSET;
@@ -167,11 +172,11 @@ static __always_inline bool name_denied(struct fs_ctx *c, struct dentry *dentry)
 
 	if (c->fs_flags & FS_HAS_NAMES) {
 		if (pattern_hit(c, nb, NAME_EXACT, len))
-			return true;
+			return REASON_FS_DENIED_NAME;
 		for (int j = 0; j < WARDEN_PATTERN_LENS; j++) {
 			if (pattern_hit(c, nb, NAME_PREFIX, c->prefix_lens[j]) ||
 			    pattern_hit(c, nb, NAME_SUFFIX, c->suffix_lens[j]))
-				return true;
+				return REASON_FS_DENIED_NAME;
 		}
 	}
 	if ((c->fs_flags & FS_HAS_CHILD) && len <= WARDEN_NAME_PATTERN_MAX) {
@@ -182,9 +187,9 @@ static __always_inline bool name_denied(struct fs_ctx *c, struct dentry *dentry)
 		at &= WARDEN_NAME_PATTERN_MAX;
 		if (dir && rule_hit(c, RULE_FS_CHILD, inode_dev(dir), BPF_CORE_READ(dir, i_ino),
 				    nb->prefix_hash[at]))
-			return true;
+			return REASON_FS_DENIED; /* a denied path, by its name in its directory */
 	}
-	return false;
+	return 0;
 }
 
 enum walk_result {
@@ -219,7 +224,9 @@ static long walk_step(__u32 i, struct walk_state *st)
 	bool found = st->result == WALK_FOUND;
 
 	if (inode) {
-		struct rule_key key = { .kind = RULE_FS_PATH, .agent = st->agent,
+		__u32 kind = (BPF_CORE_READ(inode, i_mode) & S_IFMT) == S_IFDIR ? RULE_FS_DIR
+										 : RULE_FS_PATH;
+		struct rule_key key = { .kind = kind, .agent = st->agent,
 					.dev = inode_dev(inode), .ino = BPF_CORE_READ(inode, i_ino) };
 		union rule_value *v = bpf_map_lookup_elem(st->rules, &key);
 
@@ -286,11 +293,12 @@ static __always_inline enum walk_result walk_rules(struct fs_ctx *c, struct dent
 static __always_inline __u32 fs_judge(struct fs_ctx *c, struct dentry *dentry,
 				      struct vfsmount *vfsmnt, __u32 want, __u32 *granted)
 {
-	__u32 access = 0;
+	__u32 access = 0, reason;
 
 	*granted = 0;
-	if (name_denied(c, dentry))
-		return REASON_FS_DENIED_NAME;
+	reason = name_denied(c, dentry);
+	if (reason)
+		return reason;
 	switch (walk_rules(c, dentry, vfsmnt, &access)) {
 	case WALK_DENIED:
 		return REASON_FS_DENIED;
@@ -397,6 +405,21 @@ static __always_inline __u64 sb_magic(struct dentry *dentry)
 	return BPF_CORE_READ(dentry, d_sb, s_magic);
 }
 
+/*
+ * A mount no namespace can reach: overlayfs's private clones of its layers
+ * (clone_private_mount sets mnt_ns to MNT_NS_INTERNAL). Overlayfs opens the
+ * real directory there after the open of the overlay file, which is the
+ * one the agent made and the one judged; no path lookup leads here.
+ */
+#define MNT_NS_INTERNAL ((void *)-22L) /* ERR_PTR(-EINVAL), fs/mount.h */
+
+static __always_inline bool internal_mount(struct vfsmount *vfsmnt)
+{
+	struct mount *mnt = container_of(vfsmnt, struct mount, mnt);
+
+	return BPF_CORE_READ(mnt, mnt_ns) == MNT_NS_INTERNAL;
+}
+
 SEC("lsm/file_open")
 int BPF_PROG(fs_file_open, struct file *file, int ret)
 {
@@ -424,6 +447,8 @@ int BPF_PROG(fs_file_open, struct file *file, int ret)
 	 * are guarded by ptrace_access_check in process.bpf.c.
 	 */
 	if (magic == PROC_SUPER_MAGIC && want == FS_READ)
+		return 0;
+	if (internal_mount(mnt))
 		return 0;
 	if ((want & FS_WRITE) && magic == CGROUP2_SUPER_MAGIC) {
 		emit_file(&c, FILE_OP_OPEN_WRITE, want, REASON_FS_CGROUPFS, dentry, mnt);
@@ -565,8 +590,17 @@ static __always_inline int check_exec_mapping(struct fs_ctx *c, __u32 op, struct
 {
 	struct dentry *dentry = BPF_CORE_READ(file, f_path.dentry);
 	struct vfsmount *mnt = BPF_CORE_READ(file, f_path.mnt);
-	__u32 granted, reason = fs_judge(c, dentry, mnt, FS_READ, &granted);
+	__u32 granted = 0, reason;
 
+	/*
+	 * An overlayfs mapping carries the layer's file after mmap: which
+	 * agent-visible file it is cannot be told, so adding exec to it fails
+	 * closed (mmap_file saw the overlay file itself and judged that).
+	 */
+	if (internal_mount(mnt))
+		reason = REASON_FS_WX;
+	else
+		reason = fs_judge(c, dentry, mnt, FS_READ, &granted);
 	if (!reason && (granted & FS_WRITE))
 		reason = REASON_FS_WX;
 	if (!reason)

@@ -32,15 +32,19 @@ enum rule_kind {
 	RULE_AGENT = 1,      /* agent's settings: key.dev = key.ino = 0 */
 	RULE_EXEC_ALLOW = 2, /* binary (dev, ino) the agent may exec */
 	RULE_GLOBAL = 3,     /* policy-wide settings: agent = dev = ino = 0 */
-	RULE_FS_PATH = 4,    /* file or directory (dev, ino): access for it and below */
+	RULE_FS_PATH = 4,    /* a file (dev, ino) that is not a directory: access for it */
 	RULE_FS_NAME = 5,    /* basename pattern: dev = enum name_match, ino = length,
 			      * name_hash = FNV-1a of the pattern's fixed part */
 	RULE_FS_CHILD = 6,   /* a name in a directory (dev, ino of the directory,
 			      * name_hash of the name): denies that entry even when
 			      * it is replaced by a new inode (e.g. /etc/shadow) */
+	RULE_FS_DIR = 7,     /* a directory (dev, ino): access for it and below. Kept
+			      * apart from files because overlayfs without xino numbers
+			      * directories from its own counter, which can equal a
+			      * file's inode number on the same overlay */
 };
 
-/* fs access bits, in RULE_FS_PATH values and in requests */
+/* fs access bits, in RULE_FS_PATH/RULE_FS_DIR values and in requests */
 #define FS_READ 1u
 #define FS_WRITE 2u
 #define FS_DENY 4u

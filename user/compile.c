@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "compile.h"
 #include "fs_rules.h"
@@ -132,7 +133,7 @@ static void merge_duplicates(struct compiled_policy *c)
 			c->rules[++w] = *next;
 			continue;
 		}
-		if (kept->key.kind == RULE_FS_PATH) {
+		if (kept->key.kind == RULE_FS_PATH || kept->key.kind == RULE_FS_DIR) {
 			uint32_t access = kept->value.fs.access | next->value.fs.access;
 
 			kept->value.fs.access = (access & FS_DENY) ? FS_DENY : access;
@@ -179,10 +180,24 @@ int policy_compile(const struct policy *p, struct agent_ids *ids, uint64_t gener
 	return ret;
 }
 
+int compiled_pin(struct compiled_policy *c, int fd)
+{
+	int *v = realloc(c->pinned, (c->n_pinned + 1) * sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	c->pinned = v;
+	v[c->n_pinned++] = fd;
+	return 0;
+}
+
 void compiled_policy_free(struct compiled_policy *c)
 {
 	if (!c)
 		return;
+	for (size_t i = 0; i < c->n_pinned; i++)
+		close(c->pinned[i]);
+	free(c->pinned);
 	free(c->rules);
 	memset(c, 0, sizeof(*c));
 }

@@ -38,7 +38,12 @@ struct compiled_policy {
 	size_t n_rules;
 	size_t cap;
 	uint64_t generation;
+	int *pinned;	 /* O_PATH fds holding the fs rules' inodes (see fs_rules.c) */
+	size_t n_pinned;
 };
+
+/* Keeps fd open as long as the compiled policy lives; 0 or -ENOMEM. */
+int compiled_pin(struct compiled_policy *c, int fd);
 
 /* Appends one entry; 0 or -ENOMEM. */
 int compiled_push(struct compiled_policy *c, const struct rule_key *key,

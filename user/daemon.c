@@ -45,6 +45,7 @@ struct daemon {
 	struct agent_ids ids;
 	uint64_t generation;
 	size_t n_rules;
+	struct compiled_policy active; /* what the kernel holds; its pins keep fs inodes stable */
 	struct enforcer *enforcer;
 	struct ring_buffer *ring;
 	int listen_fd;
@@ -192,7 +193,8 @@ static int apply_policy_file(struct daemon *d, const char *file, char *err, size
 	}
 	d->generation++;
 	d->n_rules = compiled.n_rules;
-	compiled_policy_free(&compiled);
+	compiled_policy_free(&d->active);
+	d->active = compiled;
 	policy_free(d->policy);
 	d->policy = p;
 	return 0;
@@ -499,6 +501,7 @@ static void daemon_cleanup(struct daemon *d)
 		free(d->cgroups[i].path);
 	free(d->cgroups);
 	enforcer_close(d->enforcer);
+	compiled_policy_free(&d->active);
 	policy_free(d->policy);
 	agent_ids_free(&d->ids);
 	free(d->policy_file);

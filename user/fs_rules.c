@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "fs_rules.h"
 #include "resolve.h"
@@ -101,6 +103,26 @@ static int push_fs(struct fs_builder *b, uint32_t kind, uint64_t dev, uint64_t i
 }
 
 /*
+ * The identity of path, kept stable while the policy is in force: an
+ * O_PATH descriptor holds the inode in memory, because some filesystems
+ * (overlayfs without xino, for directories) hand out a new inode number
+ * when an evicted inode is read back.
+ */
+static int pin_identity(struct fs_builder *b, const char *path, struct file_id *id,
+			struct stat *st)
+{
+	int fd = open(path, O_PATH | O_CLOEXEC), ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = fstat(fd, st) ? -errno : file_identity_fd(fd, id);
+	ret = ret ?: compiled_pin(b->out, fd);
+	if (ret)
+		close(fd);
+	return ret;
+}
+
+/*
  * A rule on path. Missing paths are an error when required (the user named
  * them) and skipped otherwise (the baseline, workspaces yet to be made).
  */
@@ -109,7 +131,7 @@ static int add_path(struct fs_builder *b, const char *path, uint32_t access, boo
 {
 	struct file_id id;
 	struct stat st;
-	int ret = file_identity(path, &id);
+	int ret = pin_identity(b, path, &id, &st);
 
 	if (ret == -ENOENT && !required)
 		return 0;
@@ -118,9 +140,10 @@ static int add_path(struct fs_builder *b, const char *path, uint32_t access, boo
 			 ret == -ENOENT ? "no such file or directory" : strerror(-ret));
 		return ret;
 	}
-	if ((access & FS_DENY) && !stat(path, &st) && S_ISDIR(st.st_mode))
+	if ((access & FS_DENY) && S_ISDIR(st.st_mode))
 		b->sum->flags |= FS_HAS_DENY_DIRS;
-	return push_fs(b, RULE_FS_PATH, id.dev, id.ino, 0, access);
+	return push_fs(b, S_ISDIR(st.st_mode) ? RULE_FS_DIR : RULE_FS_PATH, id.dev, id.ino, 0,
+		       access);
 }
 
 /*
@@ -145,8 +168,10 @@ static int add_deny_path(struct fs_builder *b, const char *path)
 			free(copy);
 			return -ENOMEM;
 		}
+		struct stat st;
+
 		dir = dirname(copy2);
-		if (!file_identity(dir, &parent)) {
+		if (!pin_identity(b, dir, &parent, &st)) {
 			ret = push_fs(b, RULE_FS_CHILD, parent.dev, parent.ino,
 				      fs_name_hash(name, strlen(name), 0), FS_DENY);
 			b->sum->flags |= FS_HAS_CHILD;

@@ -14,7 +14,10 @@
 #include <sys/sysmacros.h>
 #include <cmocka.h>
 
+#include <errno.h>
+
 #include "compile.h"
+#include "fs_rules.h"
 #include "policy.h"
 #include "resolve.h"
 
@@ -252,7 +255,8 @@ static void test_compile_rules(void **state)
 	assert_int_equal(count_kind(&c, RULE_GLOBAL), 1);
 	/* a, b and the self-test agent; the unconfined one has no rules */
 	assert_int_equal(count_kind(&c, RULE_AGENT), 3);
-	assert_int_equal(count_kind(&c, RULE_EXEC_ALLOW), 2);
+	/* "sh" and "/bin/sh" are one binary: one entry */
+	assert_int_equal(count_kind(&c, RULE_EXEC_ALLOW), 1);
 	assert_int_equal(file_identity("/bin/sh", &sh), 0);
 	for (size_t i = 0; i < c.n_rules; i++) {
 		const struct rule_entry *r = &c.rules[i];
@@ -311,6 +315,101 @@ static void test_agent_ids_are_stable(void **state)
 	agent_ids_free(&ids);
 }
 
+static void test_fs_patterns(void **state)
+{
+	enum name_match kind;
+	const char *fixed, *why;
+	size_t len;
+
+	assert_int_equal(fs_pattern_parse(".env", &kind, &fixed, &len, &why), 0);
+	assert_int_equal(kind, NAME_EXACT);
+	assert_int_equal(len, 4);
+	assert_int_equal(fs_pattern_parse(".env.*", &kind, &fixed, &len, &why), 0);
+	assert_int_equal(kind, NAME_PREFIX);
+	assert_int_equal(len, 5);
+	assert_int_equal(fs_pattern_parse("*.pem", &kind, &fixed, &len, &why), 0);
+	assert_int_equal(kind, NAME_SUFFIX);
+	assert_string_equal(fixed, ".pem");
+	assert_int_equal(fs_pattern_parse("a*b", &kind, &fixed, &len, &why), -EINVAL);
+	assert_int_equal(fs_pattern_parse("*a*", &kind, &fixed, &len, &why), -EINVAL);
+	assert_int_equal(fs_pattern_parse("*", &kind, &fixed, &len, &why), -EINVAL);
+	assert_int_equal(fs_pattern_parse("id_rsa?", &kind, &fixed, &len, &why), -EINVAL);
+	expect_error(AGENT("{\"fs\":{\"deny\":[\"a*b\"]}}"), "agents.coder.fs.deny[0]",
+		     "'*' must be at the start");
+	/* the kernel hashes suffixes from the last byte backwards */
+	assert_int_equal(fs_name_hash("mep.", 4, 0), fs_name_hash(".pem", 4, 1));
+	assert_int_not_equal(fs_name_hash(".pem", 4, 0), fs_name_hash(".pem", 4, 1));
+}
+
+static const struct rule_entry *find_rule(const struct compiled_policy *c, uint32_t kind,
+					  uint32_t agent, const char *path)
+{
+	struct file_id id;
+
+	assert_int_equal(file_identity(path, &id), 0);
+	for (size_t i = 0; i < c->n_rules; i++)
+		if (c->rules[i].key.kind == kind && c->rules[i].key.agent == agent &&
+		    c->rules[i].key.dev == id.dev && c->rules[i].key.ino == id.ino)
+			return &c->rules[i];
+	return NULL;
+}
+
+static void test_fs_compile(void **state)
+{
+	struct compiled_policy c;
+	const struct rule_entry *r;
+	bool have_child = false;
+
+	assert_string_equal(compile_text(
+		"{\"version\":1,\"agents\":{"
+		"\"a\":{\"workspace\":\"/tmp\",\"binds\":[\"/etc:/etc:ro\"],"
+		"  \"fs\":{\"workspaceOnly\":true,\"readOnly\":[\"/var\"],"
+		"  \"deny\":[\".env\",\"*.pem\",\"id_rsa*\",\"/etc/passwd\",\"/var/lib\"]}},"
+		"\"b\":{\"workspace\":\"/dev\"}}}", &c), "");
+	assert_non_null(r = find_rule(&c, RULE_FS_DIR, 1, "/tmp"));
+	assert_int_equal(r->value.fs.access, FS_READ | FS_WRITE);
+	assert_non_null(r = find_rule(&c, RULE_FS_DIR, 1, "/etc"));
+	assert_int_equal(r->value.fs.access, FS_READ);
+	assert_non_null(r = find_rule(&c, RULE_FS_DIR, 1, "/usr")); /* the baseline */
+	assert_int_equal(r->value.fs.access, FS_READ);
+	/* a deny wins over the baseline's read of the same file */
+	assert_non_null(r = find_rule(&c, RULE_FS_PATH, 1, "/etc/passwd"));
+	assert_int_equal(r->value.fs.access, FS_DENY);
+	assert_non_null(r = find_rule(&c, RULE_FS_DIR, 1, "/var/lib"));
+	assert_int_equal(r->value.fs.access, FS_DENY);
+	/* the other agent's workspace is denied to a, and a's to b */
+	assert_non_null(r = find_rule(&c, RULE_FS_DIR, 1, "/dev"));
+	assert_int_equal(r->value.fs.access, FS_DENY);
+	assert_non_null(r = find_rule(&c, RULE_FS_DIR, 2, "/tmp"));
+	assert_int_equal(r->value.fs.access, FS_DENY);
+	assert_int_equal(count_kind(&c, RULE_FS_NAME), 3);
+	for (size_t i = 0; i < c.n_rules; i++) {
+		const struct rule_entry *e = &c.rules[i];
+
+		if (e->key.kind == RULE_AGENT && e->key.agent == 1) {
+			assert_int_equal(e->value.agent.fs_flags & FS_WORKSPACE_ONLY, FS_WORKSPACE_ONLY);
+			assert_true(e->value.agent.fs_flags & FS_HAS_NAMES);
+			assert_true(e->value.agent.fs_flags & FS_HAS_DENY_DIRS);
+			assert_int_equal(e->value.agent.prefix_lens[0], 6); /* id_rsa */
+			assert_int_equal(e->value.agent.suffix_lens[0], 4); /* .pem */
+		}
+		if (e->key.kind == RULE_FS_CHILD && e->key.agent == 1 &&
+		    e->key.name_hash == fs_name_hash("passwd", 6, 0))
+			have_child = true;
+		if (e->key.kind == RULE_FS_NAME && e->key.dev == NAME_EXACT)
+			assert_int_equal(e->key.name_hash, fs_name_hash(".env", 4, 0));
+	}
+	assert_true(have_child);
+	assert_true(c.n_pinned > 0);
+	compiled_policy_free(&c);
+
+	assert_non_null(strstr(compile_text(AGENT("{\"fs\":{\"readOnly\":[\"/no/such/dir\"]}}"),
+					    &c),
+			       "readOnly \"/no/such/dir\": no such file or directory"));
+	assert_non_null(strstr(compile_text(AGENT("{\"binds\":[\"/no/such:/x:ro\"]}"), &c),
+			       "bind source \"/no/such\""));
+}
+
 static void test_load_missing_file(void **state)
 {
 	assert_null(policy_load("/no/such/policy.json", err, sizeof(err)));
@@ -333,6 +432,8 @@ int main(void)
 		cmocka_unit_test(test_directory_entries),
 		cmocka_unit_test(test_file_identity_matches_stat_on_plain_fs),
 		cmocka_unit_test(test_agent_ids_are_stable),
+		cmocka_unit_test(test_fs_patterns),
+		cmocka_unit_test(test_fs_compile),
 		cmocka_unit_test(test_load_missing_file),
 	};
 
