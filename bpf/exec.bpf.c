@@ -137,6 +137,24 @@ static __always_inline __u32 judge_exec(void *rules, __u32 agent, struct file *f
 	return VERDICT_DENY;
 }
 
+/*
+ * A cgroup in sandbox setup runs the sandbox builder only: its exec passes;
+ * any other exec ends the setup for good and is judged as usual.
+ */
+static __always_inline bool setup_exec(struct cgroup_agent *ca, void *rules, struct file *file)
+{
+	struct inode *inode = BPF_CORE_READ(file, f_inode);
+	struct rule_key key = { .kind = RULE_SETUP_EXEC, .dev = inode_dev(inode),
+				.ino = BPF_CORE_READ(inode, i_ino) };
+
+	if (!(ca->flags & CGROUP_SETUP))
+		return false;
+	if (bpf_map_lookup_elem(rules, &key))
+		return true;
+	ca->flags &= ~CGROUP_SETUP;
+	return false;
+}
+
 SEC("lsm/bprm_check_security")
 int BPF_PROG(exec_bprm_check_security, struct linux_binprm *bprm, int ret)
 {
@@ -155,6 +173,11 @@ int BPF_PROG(exec_bprm_check_security, struct linux_binprm *bprm, int ret)
 
 	file = bprm->file;
 	rules = current_rules();
+	if (rules && setup_exec(ca, rules, file)) {
+		emit_exec(bprm, file, VERDICT_ALLOW, REASON_SANDBOX_SETUP, ca->agent,
+			  rules_generation(rules));
+		return 0;
+	}
 	verdict = rules ? judge_exec(rules, ca->agent, file, &reason) : VERDICT_DENY;
 	if (ca->agent != WARDEN_AGENT_SELFTEST)
 		count(verdict == VERDICT_ALLOW ? COUNTER_EXEC_ALLOWED : COUNTER_EXEC_DENIED);

@@ -81,8 +81,8 @@ static __always_inline int fs_begin(struct fs_ctx *c)
 	struct cgroup_agent *ca = current_agent();
 	union rule_value *settings;
 
-	if (!ca)
-		return 0;
+	if (!ca || (ca->flags & CGROUP_SETUP))
+		return 0; /* unmanaged, or the sandbox builder at work */
 	c->agent = ca->agent;
 	c->rules = current_rules();
 	if (!c->rules)

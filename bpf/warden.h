@@ -38,6 +38,8 @@ enum rule_kind {
 	RULE_FS_CHILD = 6,   /* a name in a directory (dev, ino of the directory,
 			      * name_hash of the name): denies that entry even when
 			      * it is replaced by a new inode (e.g. /etc/shadow) */
+	RULE_SETUP_EXEC = 8, /* agent 0, (dev, ino): the sandbox builder (bwrap), which
+			      * may run in a cgroup still in setup (CGROUP_SETUP) */
 	RULE_FS_DIR = 7,     /* a directory (dev, ino): access for it and below. Kept
 			      * apart from files because overlayfs without xino numbers
 			      * directories from its own counter, which can equal a
@@ -113,7 +115,15 @@ union rule_value {
 	struct global_rule global;
 };
 
-/* agent_by_cgroup value */
+/*
+ * agent_by_cgroup value. CGROUP_SETUP: `warden run` placed itself here to
+ * build the sandbox. Until the first exec of anything but the sandbox
+ * builder, file rules are not applied (the builder mounts and creates its
+ * new root); that first exec (warden's sandbox stage) clears the flag for
+ * good and is judged like every exec after it.
+ */
+#define CGROUP_SETUP 1u
+
 struct cgroup_agent {
 	__u32 agent;
 	__u32 flags;
@@ -178,6 +188,7 @@ enum reason {
 	REASON_FS_CGROUPFS,    /* writing to cgroupfs (leaving the agent's cgroup) */
 	REASON_OTHER_PROCESS,  /* target outside the agent's cgroup */
 	REASON_BPF_SYSCALL,    /* bpf() from an agent */
+	REASON_SANDBOX_SETUP,  /* the sandbox builder, before the agent's first program */
 	REASON_MAX,
 };
 

@@ -13,5 +13,7 @@ int cmd_run(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_reload(int argc, char **argv);
+int cmd_attach(int argc, char **argv);
+int cmd_sandbox_stage(int argc, char **argv);
 
 #endif

@@ -68,6 +68,56 @@ int compiled_push(struct compiled_policy *c, const struct rule_key *key,
 	return 0;
 }
 
+static const char *self_binary;
+
+void compile_set_self_binary(const char *path)
+{
+	self_binary = path;
+}
+
+/* warden's own binary, readable and executable for agent id. */
+static int allow_self(struct compiled_policy *out, uint32_t id)
+{
+	struct rule_key key = { .agent = id };
+	union rule_value value = {};
+	struct file_id self;
+	int ret;
+
+	if (!self_binary)
+		return 0;
+	ret = file_identity(self_binary, &self);
+	if (ret)
+		return ret;
+	key.dev = self.dev;
+	key.ino = self.ino;
+	key.kind = RULE_EXEC_ALLOW;
+	ret = compiled_push(out, &key, &value);
+	key.kind = RULE_FS_PATH;
+	value.fs.access = FS_READ;
+	return ret ?: compiled_push(out, &key, &value);
+}
+
+/*
+ * The sandbox builder may run while a `warden run` cgroup is in setup
+ * (CGROUP_SETUP). Found where `warden run` finds it; absent = no sandboxes.
+ */
+static int allow_sandbox_builder(struct compiled_policy *out)
+{
+	static const char *const dirs[] = { "/usr/local/bin/bwrap", "/usr/bin/bwrap", "/bin/bwrap" };
+	struct rule_key key = { .kind = RULE_SETUP_EXEC };
+	union rule_value value = {};
+	struct file_id id;
+
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		if (file_identity(dirs[i], &id))
+			continue;
+		key.dev = id.dev;
+		key.ino = id.ino;
+		return compiled_push(out, &key, &value);
+	}
+	return 0;
+}
+
 static uint32_t exec_mode(int security)
 {
 	switch (security) {
@@ -93,6 +143,7 @@ static int compile_agent(const struct policy *p, const struct agent_policy *a, u
 	memcpy(value.agent.prefix_lens, fs.prefix_lens, sizeof(fs.prefix_lens));
 	memcpy(value.agent.suffix_lens, fs.suffix_lens, sizeof(fs.suffix_lens));
 	ret = compiled_push(out, &key, &value);
+	ret = ret ?: allow_self(out, id);
 	if (ret || a->exec.security != EXEC_SECURITY_ALLOWLIST)
 		goto out;
 	ret = resolve_safe_bins(p, a, &bins, err, errlen);
@@ -159,6 +210,7 @@ int policy_compile(const struct policy *p, struct agent_ids *ids, uint64_t gener
 	key = (struct rule_key){ .kind = RULE_AGENT, .agent = WARDEN_AGENT_SELFTEST };
 	value = (union rule_value){ .agent = { .exec_mode = EXEC_MODE_DENY } };
 	ret = ret ?: compiled_push(out, &key, &value);
+	ret = ret ?: allow_sandbox_builder(out);
 	for (size_t i = 0; !ret && i < p->n_agents; i++) {
 		const struct agent_policy *a = &p->agents[i];
 		uint32_t id;

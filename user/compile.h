@@ -42,6 +42,14 @@ struct compiled_policy {
 	size_t n_pinned;
 };
 
+/*
+ * warden's own binary: every confined agent may read and exec it, because
+ * it is the first program in a sandbox (it checks the cgroup, then execs
+ * the command). Without root it can do nothing. NULL (the default) adds
+ * nothing, as in unit tests and `warden check`.
+ */
+void compile_set_self_binary(const char *path);
+
 /* Keeps fd open as long as the compiled policy lives; 0 or -ENOMEM. */
 int compiled_pin(struct compiled_policy *c, int fd);
 

@@ -173,7 +173,7 @@ int control_send(int fd, json_object *obj)
 	return 0;
 }
 
-int control_peer_pid(int fd, pid_t *pid)
+int control_peer(int fd, pid_t *pid, uid_t *uid)
 {
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
@@ -181,6 +181,7 @@ int control_peer_pid(int fd, pid_t *pid)
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len))
 		return -errno;
 	*pid = cred.pid;
+	*uid = cred.uid;
 	return 0;
 }
 

@@ -20,8 +20,8 @@ int control_listen(const char *path);
 int control_read(int fd, json_object **msg);
 /* Both: writes obj and a newline. */
 int control_send(int fd, json_object *obj);
-/* Server: the client's pid, from the kernel (SO_PEERCRED), not from its words. */
-int control_peer_pid(int fd, pid_t *pid);
+/* Server: the client's pid and uid, from the kernel (SO_PEERCRED), not from its words. */
+int control_peer(int fd, pid_t *pid, uid_t *uid);
 
 /*
  * Client: connects, sends req, reads the reply. Returns 0 with *reply set,

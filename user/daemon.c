@@ -6,6 +6,8 @@
  * removes the cgroups of finished runs.
  */
 #include <dirent.h>
+#include <limits.h>
+#include <sys/stat.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -27,6 +29,7 @@
 #include "events.h"
 #include "log.h"
 #include "policy.h"
+#include "sandbox.h"
 
 #define DEFAULT_POLICY "/etc/warden/policy.json"
 #define SWEEP_INTERVAL_S 2
@@ -61,7 +64,8 @@ struct daemon {
 
 /* ---- cgroups of agents ---- */
 
-static int track_cgroup(struct daemon *d, const char *path, uint32_t agent, bool is_run)
+static int track_cgroup(struct daemon *d, const char *path, uint32_t agent, bool is_run,
+			uint32_t flags)
 {
 	struct managed_cgroup *v;
 	uint64_t id;
@@ -78,7 +82,7 @@ static int track_cgroup(struct daemon *d, const char *path, uint32_t agent, bool
 						   .path = strdup(path) };
 	if (!v[d->n_cgroups].path)
 		return -ENOMEM;
-	err = enforcer_add_cgroup(d->enforcer, id, agent);
+	err = enforcer_add_cgroup(d->enforcer, id, agent, flags);
 	if (err) {
 		free(v[d->n_cgroups].path);
 		return err;
@@ -134,7 +138,7 @@ static void adopt_existing_cgroups(struct daemon *d)
 			if (de->d_type != DT_DIR || de->d_name[0] == '.')
 				continue;
 			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-			if (!track_cgroup(d, path, agent_ids_get(&d->ids, a->name), true))
+			if (!track_cgroup(d, path, agent_ids_get(&d->ids, a->name), true, 0))
 				log_info("adopted %s for agent %s", path, a->name);
 		}
 		closedir(dh);
@@ -143,24 +147,43 @@ static void adopt_existing_cgroups(struct daemon *d)
 
 /* ---- policy ---- */
 
+/* mkdir -p path, owned by the agent's user so the sandboxed agent can write it. */
+static void make_agent_dir(const struct agent_policy *a, const char *path, const char *what)
+{
+	const char *user = a->user ? a->user : DEFAULT_AGENT_USER;
+	uid_t uid;
+	gid_t gid;
+	int err;
+
+	if (!access(path, F_OK))
+		return;
+	err = cgroup_mkdir(path); /* a plain mkdir -p */
+	if (!err && !sandbox_user_ids(user, &uid, &gid) && chown(path, uid, gid))
+		err = -errno;
+	if (!err && chmod(path, 0700))
+		err = -errno;
+	if (err)
+		log_error("cannot create %s %s of agent %s: %s", what, path, a->name, strerror(-err));
+	else
+		log_info("created %s %s of agent %s (owner %s)", what, path, a->name, user);
+}
+
 /*
- * Workspaces the policy names but the host lacks are created (0755, root),
- * so their rules can be keyed by inode from the start.
+ * Workspaces and private /tmp directories the policy implies but the host
+ * lacks are created, so their rules can be keyed by inode from the start.
  */
-static void ensure_workspaces(const struct policy *p)
+static void ensure_agent_dirs(const struct policy *p)
 {
 	for (size_t i = 0; i < p->n_agents; i++) {
-		const char *ws = p->agents[i].workspace;
-		int err;
+		const struct agent_policy *a = &p->agents[i];
+		char tmp[PATH_MAX];
 
-		if (!p->agents[i].confined || !ws || !access(ws, F_OK))
+		if (!a->confined)
 			continue;
-		err = cgroup_mkdir(ws); /* a plain mkdir -p */
-		if (err)
-			log_error("cannot create workspace %s of agent %s: %s", ws,
-				  p->agents[i].name, strerror(-err));
-		else
-			log_info("created workspace %s of agent %s", ws, p->agents[i].name);
+		if (a->workspace)
+			make_agent_dir(a, a->workspace, "workspace");
+		sandbox_tmp_dir(a->name, tmp, sizeof(tmp));
+		make_agent_dir(a, tmp, "private /tmp");
 	}
 }
 
@@ -177,7 +200,7 @@ static int apply_policy_file(struct daemon *d, const char *file, char *err, size
 	p = policy_load(file, err, errlen);
 	if (!p)
 		return -EINVAL;
-	ensure_workspaces(p);
+	ensure_agent_dirs(p);
 	ret = policy_compile(p, &d->ids, d->generation + 1, &compiled, err, errlen);
 	if (ret) {
 		policy_free(p);
@@ -308,7 +331,9 @@ static json_object *handle_run(struct daemon *d, json_object *req, int client)
 	const struct agent_policy *a;
 	json_object *v, *reply;
 	char path[4096];
+	uint32_t flags = 0;
 	pid_t pid;
+	uid_t uid;
 	int err;
 
 	if (!json_object_object_get_ex(req, "agent", &v) || !json_object_is_type(v, json_type_string))
@@ -323,14 +348,22 @@ static json_object *handle_run(struct daemon *d, json_object *req, int client)
 	if (!a->confined)
 		return reply; /* the policy says so explicitly: runs as the caller is */
 
-	err = control_peer_pid(client, &pid);
+	err = control_peer(client, &pid, &uid);
 	if (err)
 		goto fail;
+	/* `warden run` about to exec the sandbox builder: see CGROUP_SETUP */
+	if (json_object_object_get_ex(req, "setup", &v) && json_object_get_boolean(v)) {
+		if (uid != 0) {
+			json_object_put(reply);
+			return control_error("only root may build a sandbox");
+		}
+		flags |= CGROUP_SETUP;
+	}
 	snprintf(path, sizeof(path), "%s/%s/run-%d-%llu", WARDEN_CGROUP_DIR, a->name, pid,
 		 (unsigned long long)++d->run_serial);
 	err = cgroup_mkdir(path);
 	/* registered before the process enters: its first exec is already judged */
-	err = err ?: track_cgroup(d, path, agent_ids_get(&d->ids, a->name), true);
+	err = err ?: track_cgroup(d, path, agent_ids_get(&d->ids, a->name), true, flags);
 	if (!err) {
 		err = cgroup_move(path, pid);
 		if (err) {
@@ -346,6 +379,59 @@ fail:
 	json_object_put(reply);
 	return control_error("cannot place the process in a cgroup of agent %s: %s", a->name,
 			     strerror(-err));
+}
+
+/* The agent's sandbox, for `warden run` to build. */
+static json_object *handle_spec(struct daemon *d, json_object *req)
+{
+	const struct agent_policy *a;
+	json_object *v, *reply;
+
+	if (!json_object_object_get_ex(req, "agent", &v) || !json_object_is_type(v, json_type_string))
+		return control_error("spec: missing \"agent\"");
+	a = policy_agent(d->policy, json_object_get_string(v));
+	if (!a)
+		return control_error("agent \"%s\" is not in the policy %s", json_object_get_string(v),
+				     d->policy->path);
+	reply = json_object_new_object();
+	json_object_object_add(reply, "ok", json_object_new_boolean(1));
+	json_object_object_add(reply, "confined", json_object_new_boolean(a->confined));
+	if (a->confined)
+		json_object_object_add(reply, "sandbox", sandbox_spec_to_json(d->policy, a));
+	return reply;
+}
+
+/* An existing cgroup (a container) comes under an agent's policy. */
+static json_object *handle_attach(struct daemon *d, json_object *req)
+{
+	const struct agent_policy *a;
+	json_object *agent, *cgroup, *reply;
+	const char *path;
+	uint64_t id;
+	int err;
+
+	if (!json_object_object_get_ex(req, "agent", &agent) ||
+	    !json_object_object_get_ex(req, "cgroup", &cgroup))
+		return control_error("attach: needs \"agent\" and \"cgroup\"");
+	a = policy_agent(d->policy, json_object_get_string(agent));
+	if (!a || !a->confined)
+		return control_error("agent \"%s\" is not a confined agent of the policy %s",
+				     json_object_get_string(agent), d->policy->path);
+	path = json_object_get_string(cgroup);
+	err = cgroup2_check(path);
+	if (err)
+		return control_error("%s is not a cgroup2 directory: %s", path, strerror(-err));
+	err = cgroup_id(path, &id);
+	for (size_t i = 0; !err && i < d->n_cgroups; i++)
+		if (d->cgroups[i].id == id)
+			return control_error("%s is already managed", path);
+	err = err ?: track_cgroup(d, path, agent_ids_get(&d->ids, a->name), false, 0);
+	if (err)
+		return control_error("cannot attach %s: %s", path, strerror(-err));
+	log_info("attached %s to agent %s", path, a->name);
+	reply = json_object_new_object();
+	json_object_object_add(reply, "ok", json_object_new_boolean(1));
+	return reply;
 }
 
 static json_object *handle_reload(struct daemon *d, json_object *req)
@@ -383,6 +469,10 @@ static void serve_client(struct daemon *d, int client)
 			reply = handle_run(d, req, client);
 		else if (!strcmp(name, "reload"))
 			reply = handle_reload(d, req);
+		else if (!strcmp(name, "spec"))
+			reply = handle_spec(d, req);
+		else if (!strcmp(name, "attach"))
+			reply = handle_attach(d, req);
 		else
 			reply = control_error("unknown op \"%s\"", name);
 	}
@@ -586,6 +676,15 @@ int cmd_daemon(int argc, char **argv)
 		goto out;
 	}
 
+	{
+		static char self[PATH_MAX];
+		ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+		if (n > 0) {
+			self[n] = '\0';
+			compile_set_self_binary(self);
+		}
+	}
 	d.enforcer = enforcer_open(err, sizeof(err));
 	if (!d.enforcer) {
 		log_error("%s", err);

@@ -157,9 +157,9 @@ int enforcer_apply(struct enforcer *e, const struct compiled_policy *c)
 	return 0;
 }
 
-int enforcer_add_cgroup(struct enforcer *e, uint64_t cgroup_id, uint32_t agent)
+int enforcer_add_cgroup(struct enforcer *e, uint64_t cgroup_id, uint32_t agent, uint32_t flags)
 {
-	struct cgroup_agent v = { .agent = agent };
+	struct cgroup_agent v = { .agent = agent, .flags = flags };
 
 	if (bpf_map_update_elem(bpf_map__fd(e->skel->maps.agent_by_cgroup), &cgroup_id, &v,
 				BPF_ANY))
@@ -220,7 +220,7 @@ int enforcer_self_test(struct enforcer *e, char *err, size_t errlen)
 
 	ret = cgroup_mkdir(SELFTEST_CGROUP);
 	ret = ret ?: cgroup_id(SELFTEST_CGROUP, &id);
-	ret = ret ?: enforcer_add_cgroup(e, id, WARDEN_AGENT_SELFTEST);
+	ret = ret ?: enforcer_add_cgroup(e, id, WARDEN_AGENT_SELFTEST, 0);
 	if (ret) {
 		snprintf(err, errlen, "self-test: cannot set up %s: %s", SELFTEST_CGROUP,
 			 strerror(-ret));

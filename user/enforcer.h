@@ -32,7 +32,8 @@ void enforcer_close(struct enforcer *e);
  */
 int enforcer_apply(struct enforcer *e, const struct compiled_policy *c);
 
-int enforcer_add_cgroup(struct enforcer *e, uint64_t cgroup_id, uint32_t agent);
+/* flags: CGROUP_SETUP for a sandbox being built (warden.h) */
+int enforcer_add_cgroup(struct enforcer *e, uint64_t cgroup_id, uint32_t agent, uint32_t flags);
 int enforcer_del_cgroup(struct enforcer *e, uint64_t cgroup_id);
 
 /* Sums of the per-CPU counters (enum counter). */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 
 #include "fs_rules.h"
 #include "resolve.h"
+#include "sandbox.h"
 
 /*
  * What ordinary programs need to start and run: the system's binaries and
@@ -286,6 +288,12 @@ int fs_compile(const struct policy *p, const struct agent_policy *a, uint32_t id
 	ret = ret ?: add_binds(&b, a);
 	if (!ret && a->workspace)
 		ret = add_path(&b, a->workspace, FS_READ | FS_WRITE, false, "workspace");
+	if (!ret) {
+		char tmp[PATH_MAX];
+
+		sandbox_tmp_dir(a->name, tmp, sizeof(tmp));
+		ret = add_path(&b, tmp, FS_READ | FS_WRITE, false, "private /tmp");
+	}
 	ret = ret ?: deny_other_workspaces(&b, a);
 	for (size_t i = 0; !ret && i < a->fs.deny.n; i++)
 		ret = a->fs.deny.v[i][0] == '/' ? add_deny_path(&b, a->fs.deny.v[i])

@@ -9,15 +9,17 @@
 struct command {
 	const char *name;
 	int (*fn)(int argc, char **argv);
-	const char *summary;
+	const char *summary; /* NULL: internal, not listed */
 };
 
 static const struct command commands[] = {
 	{ "daemon", cmd_daemon, "load the BPF LSM programs, enforce a policy, stream events" },
 	{ "run", cmd_run, "run a command confined as an agent" },
+	{ "attach", cmd_attach, "put an existing cgroup (a container) under an agent's policy" },
 	{ "status", cmd_status, "is enforcement active; agents, cgroups, counters" },
 	{ "check", cmd_check, "validate a policy file" },
 	{ "reload", cmd_reload, "switch the daemon to a new policy atomically" },
+	{ "sandbox-stage", cmd_sandbox_stage, NULL },
 };
 
 static void usage(FILE *out)
@@ -25,7 +27,8 @@ static void usage(FILE *out)
 	fprintf(out, "Usage: warden COMMAND [OPTIONS]\n\n"
 		     "Kernel enforcement (BPF LSM) for hosts that run AI agents.\n\nCommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+		if (commands[i].summary)
+			fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
 	fprintf(out, "\n`warden COMMAND --help` describes each command.\n");
 }
 

@@ -1,14 +1,26 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * `warden run --agent NAME -- CMD...`: asks the daemon to place this process
- * in a fresh cgroup of the agent, checks that it is really there, then execs
- * CMD, so CMD and everything it starts are judged from their first exec.
- * Never runs CMD unconfined by accident: any failure before the exec exits
- * 125 without running it.
+ * `warden run --agent NAME -- CMD...`: starts CMD confined as an agent.
+ *
+ * Sandboxed (the default): asks the daemon for the agent's sandbox and to
+ * place this process in a fresh cgroup of the agent in "setup" state
+ * (CGROUP_SETUP in bpf/warden.h: file rules wait while bubblewrap builds
+ * the sandbox), becomes the agent's user and execs bubblewrap. The first
+ * program inside is warden's own stage: its exec ends the setup state in
+ * the kernel, and it checks that it really is in the agent's cgroup before
+ * it execs CMD. Every exec in the cgroup, the stage's included, is judged.
+ *
+ * --no-sandbox: kernel enforcement only (the agent's cgroup, no namespaces),
+ * as for containers adopted with `warden attach`.
+ *
+ * Any failure before CMD starts exits 125 and CMD never runs.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -16,58 +28,84 @@
 #include "commands.h"
 #include "control.h"
 #include "log.h"
+#include "sandbox.h"
+
+extern char **environ;
 
 static void run_usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: warden run --agent NAME [--] CMD [ARGS...]\n"
+		"Usage: warden run --agent NAME [--no-sandbox] [--] CMD [ARGS...]\n"
 		"\n"
-		"Runs CMD confined as agent NAME of the daemon's policy. The exit status is\n"
-		"CMD's; 125 when warden fails (daemon not running, unknown agent), 126 when\n"
-		"CMD cannot be executed (e.g. not on the agent's allowlist), 127 when not found.\n"
+		"Runs CMD confined as agent NAME of the daemon's policy: in the agent's own\n"
+		"cgroup (kernel rules), inside a bubblewrap sandbox (own namespaces, workspace\n"
+		"at /workspace, read-only system paths and binds, scrubbed environment, the\n"
+		"policy's unprivileged user). The exit status is CMD's; 125 when warden fails\n"
+		"(daemon not running, unknown agent), 126 when CMD cannot be executed (e.g.\n"
+		"not on the agent's allowlist), 127 when it is not found.\n"
 		"\n"
 		"  -a, --agent NAME  the agent to run as\n"
+		"  -n, --no-sandbox  kernel enforcement only: no namespaces, caller's user\n"
+		"  -v, --verbose     more detail\n"
 		"  -h, --help        this text\n");
 }
 
-/* The daemon's reply must match where the kernel says this process is. */
-static int verify_cgroup(const char *expected)
+/* Sends req; returns the reply when it says ok, else logs and returns NULL. */
+static json_object *ask_daemon(json_object *req)
 {
-	char mine[4096];
-	size_t root_len = strlen(CGROUP2_ROOT);
-
-	if (cgroup_of_pid(0, mine, sizeof(mine)))
-		return -EIO;
-	if (strncmp(expected, CGROUP2_ROOT, root_len) || strcmp(expected + root_len, mine))
-		return -EPERM;
-	return 0;
-}
-
-static int join_agent(const char *agent)
-{
-	json_object *req = json_object_new_object(), *reply = NULL, *v;
+	json_object *reply = NULL, *v;
 	char err[1024];
-	int ret;
 
-	json_object_object_add(req, "op", json_object_new_string("run"));
-	json_object_object_add(req, "agent", json_object_new_string(agent));
-	ret = control_call(req, &reply, err, sizeof(err));
-	json_object_put(req);
-	if (ret) {
+	if (control_call(req, &reply, err, sizeof(err))) {
 		log_error("run: %s; not running the command", err);
-		return -1;
+		return NULL;
 	}
 	if (!json_object_object_get_ex(reply, "ok", &v) || !json_object_get_boolean(v)) {
 		log_error("run: %s; not running the command",
 			  json_object_object_get_ex(reply, "error", &v) ? json_object_get_string(v)
 									 : "the daemon refused");
-		ret = -1;
-	} else if (json_object_object_get_ex(reply, "confined", &v) &&
-		   !json_object_get_boolean(v)) {
-		log_debug("agent %s is not confined by the policy", agent);
-	} else if (!json_object_object_get_ex(reply, "cgroup", &v) ||
-		   verify_cgroup(json_object_get_string(v))) {
-		log_error("run: this process is not in the agent's cgroup as the daemon reported; "
+		json_object_put(reply);
+		return NULL;
+	}
+	return reply;
+}
+
+static json_object *request(const char *op, const char *agent, bool setup)
+{
+	json_object *req = json_object_new_object();
+
+	json_object_object_add(req, "op", json_object_new_string(op));
+	json_object_object_add(req, "agent", json_object_new_string(agent));
+	if (setup)
+		json_object_object_add(req, "setup", json_object_new_boolean(1));
+	return req;
+}
+
+/* The daemon's reply must match where the kernel says this process is. */
+static int verify_cgroup(const char *expected)
+{
+	char actual[4096];
+	size_t root_len = strlen(CGROUP2_ROOT);
+
+	if (cgroup_of_pid(0, actual, sizeof(actual)))
+		return -EIO;
+	if (strncmp(expected, CGROUP2_ROOT, root_len) || strcmp(expected + root_len, actual))
+		return -EPERM;
+	return 0;
+}
+
+/* Asks the daemon to place this process in a new cgroup of agent. */
+static int place(const char *agent, bool setup)
+{
+	json_object *req = request("run", agent, setup), *reply = ask_daemon(req), *v;
+	int ret = 0;
+
+	json_object_put(req);
+	if (!reply)
+		return -1;
+	if (!json_object_object_get_ex(reply, "cgroup", &v) ||
+	    verify_cgroup(json_object_get_string(v))) {
+		log_error("run: the process is not in the agent's cgroup as the daemon reported; "
 			  "not running the command");
 		ret = -1;
 	}
@@ -75,21 +113,95 @@ static int join_agent(const char *agent)
 	return ret;
 }
 
+static int exec_command(const char *agent, char **cmd)
+{
+	int err;
+
+	execvp(cmd[0], cmd);
+	err = errno;
+	if (err == EPERM)
+		log_error("run: %s: %s (refused by agent %s's policy; see the daemon's events)",
+			  cmd[0], strerror(err), agent);
+	else
+		log_error("run: %s: %s", cmd[0], strerror(err));
+	return err == ENOENT ? 127 : 126;
+}
+
+static int run_without_sandbox(const char *agent, bool confined, char **cmd)
+{
+	if (confined && place(agent, false))
+		return EXIT_WARDEN_FAILED;
+	return exec_command(agent, cmd);
+}
+
+static char **strv_to_argv(struct strv *sv)
+{
+	char **argv = calloc(sv->n + 1, sizeof(*argv));
+
+	if (argv)
+		memcpy(argv, sv->v, sv->n * sizeof(*argv));
+	return argv;
+}
+
+/* Becomes the agent's user and execs bwrap; returns only on failure. */
+static int run_in_sandbox(const struct sandbox_spec *s, char **cmd)
+{
+	char stage[PATH_MAX];
+	struct strv args = {};
+	char **argv = NULL;
+	uid_t uid;
+	gid_t gid;
+	ssize_t n;
+
+	n = readlink("/proc/self/exe", stage, sizeof(stage) - 1);
+	if (n <= 0) {
+		log_error("run: cannot find warden's own binary: %m");
+		return EXIT_WARDEN_FAILED;
+	}
+	stage[n] = '\0';
+	if (sandbox_user_ids(s->user, &uid, &gid)) {
+		log_error("run: no such user \"%s\" for agent %s", s->user, s->agent);
+		return EXIT_WARDEN_FAILED;
+	}
+	if (sandbox_argv(s, stage, cmd, environ, &args) || !(argv = strv_to_argv(&args))) {
+		log_error("run: cannot build the sandbox command line for agent %s", s->agent);
+		strv_free(&args);
+		return EXIT_WARDEN_FAILED;
+	}
+	if (place(s->agent, true))
+		goto fail;
+	if (setgroups(0, NULL) || setgid(gid) || setuid(uid)) {
+		log_error("run: cannot become user %s: %m", s->user);
+		goto fail;
+	}
+	execvp(argv[0], argv);
+	log_error("run: cannot start bwrap: %m (install bubblewrap)");
+fail:
+	free(argv);
+	strv_free(&args);
+	return EXIT_WARDEN_FAILED;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "agent", required_argument, NULL, 'a' },
+		{ "no-sandbox", no_argument, NULL, 'n' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
 	const char *agent = NULL;
-	int c;
+	bool sandbox = true, confined;
+	json_object *req, *reply, *v;
+	struct sandbox_spec spec;
+	int c, ret;
 
 	/* '+': options end at CMD, whose own options are its business */
-	while ((c = getopt_long(argc, argv, "+a:vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+a:nvh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a': agent = optarg; break;
+		case 'n': sandbox = false; break;
 		case 'v': log_verbose = true; break;
 		case 'h': run_usage(stdout); return 0;
 		default: run_usage(stderr); return EXIT_WARDEN_FAILED;
@@ -100,14 +212,48 @@ int cmd_run(int argc, char **argv)
 		run_usage(stderr);
 		return EXIT_WARDEN_FAILED;
 	}
-	if (join_agent(agent))
+	req = request("spec", agent, false);
+	reply = ask_daemon(req);
+	json_object_put(req);
+	if (!reply)
 		return EXIT_WARDEN_FAILED;
-	execvp(argv[optind], argv + optind);
-	c = errno;
-	if (c == EPERM)
-		log_error("run: %s: %s (refused by agent %s's exec policy; see the daemon's events)",
-			  argv[optind], strerror(c), agent);
-	else
-		log_error("run: %s: %s", argv[optind], strerror(c));
-	return c == ENOENT ? 127 : 126;
+	confined = !json_object_object_get_ex(reply, "confined", &v) || json_object_get_boolean(v);
+	if (!sandbox || !confined) {
+		/* an unconfined agent runs as the caller is: the policy says so */
+		json_object_put(reply);
+		return run_without_sandbox(agent, confined, argv + optind);
+	}
+	if (!json_object_object_get_ex(reply, "sandbox", &v) || sandbox_spec_from_json(v, &spec)) {
+		log_error("run: the daemon sent no sandbox for agent %s; not running the command",
+			  agent);
+		json_object_put(reply);
+		return EXIT_WARDEN_FAILED;
+	}
+	json_object_put(reply);
+	ret = run_in_sandbox(&spec, argv + optind);
+	sandbox_spec_free(&spec);
+	return ret;
+}
+
+/*
+ * `warden sandbox-stage --agent NAME -- CMD...`: the first program inside a
+ * sandbox. Refuses to run CMD unless this process is in one of NAME's
+ * cgroups, which is what makes a half-finished `warden run` fail closed.
+ */
+int cmd_sandbox_stage(int argc, char **argv)
+{
+	char mine[4096], prefix[512];
+
+	if (argc < 5 || strcmp(argv[1], "--agent") || strcmp(argv[3], "--")) {
+		log_error("sandbox-stage is started by `warden run`, not by hand");
+		return EXIT_WARDEN_FAILED;
+	}
+	snprintf(prefix, sizeof(prefix), "%s/%s/", WARDEN_CGROUP_DIR + strlen(CGROUP2_ROOT),
+		 argv[2]);
+	if (cgroup_of_pid(0, mine, sizeof(mine)) || strncmp(mine, prefix, strlen(prefix))) {
+		log_error("run: the sandbox is not in a cgroup of agent %s; not running the command",
+			  argv[2]);
+		return EXIT_WARDEN_FAILED;
+	}
+	return exec_command(argv[2], argv + 4);
 }

@@ -45,7 +45,7 @@ JSON
 start_daemon "$WORK/policy.json" || { finish; exit 1; }
 
 # in_agent CMD: runs a shell command confined as agent a, in its workspace
-in_agent() { (cd "$WS" && HOME=$WS "$WARDEN" run --agent a -- sh -c "$1"); }
+in_agent() { (cd "$WS" && HOME=$WS "$WARDEN" run --no-sandbox --agent a -- sh -c "$1"); }
 # denied NAME CMD [EVENT_FILTER]: CMD must fail, and an event match when given
 denied() {
 	check_status "denied: $1" 1 in_agent "$2 >/dev/null 2>&1 && exit 0; exit 1"
@@ -106,7 +106,7 @@ denied "signal the daemon" "kill -0 $DAEMON_PID" \
 	".type==\"process\" and .agent==\"a\" and .op==\"signal\" and .targetPid==$DAEMON_PID"
 denied "write cgroup.procs to leave the agent's cgroup" "echo \$\$ > /sys/fs/cgroup/cgroup.procs" \
 	'.agent=="a" and .reason=="cgroupfs-write"'
-check_status "denied: the bpf() syscall" 1 "$WARDEN" run --agent tools -- sh -c \
+check_status "denied: the bpf() syscall" 1 "$WARDEN" run --no-sandbox --agent tools -- sh -c \
 	'bpftool prog show >/dev/null 2>&1 && exit 0; exit 1'
 check_event "event: the bpf() syscall" '.agent=="tools" and .op=="bpf" and .reason=="bpf-syscall"'
 

@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fs_rules.h"
+#include "sandbox.h"
+
+void sandbox_tmp_dir(const char *agent, char *out, size_t len)
+{
+	snprintf(out, len, "%s/tmp/%s", WARDEN_STATE_DIR, agent);
+}
+
+static json_object *strv_json(const struct strv *sv)
+{
+	json_object *a = json_object_new_array();
+
+	for (size_t i = 0; i < sv->n; i++)
+		json_object_array_add(a, json_object_new_string(sv->v[i]));
+	return a;
+}
+
+static void add_string(json_object *o, const char *key, const char *value)
+{
+	if (value)
+		json_object_object_add(o, key, json_object_new_string(value));
+}
+
+json_object *sandbox_spec_to_json(const struct policy *p, const struct agent_policy *a)
+{
+	json_object *o = json_object_new_object();
+	struct strv ro = {};
+	char tmp[PATH_MAX];
+
+	(void)p;
+	for (size_t i = 0; fs_baseline_read[i]; i++)
+		if (strncmp(fs_baseline_read[i], "/dev/", 5)) /* --dev provides devices */
+			strv_push(&ro, fs_baseline_read[i]);
+	strv_extend(&ro, &a->fs.read_only);
+	strv_extend(&ro, &a->fs.must_read);
+	sandbox_tmp_dir(a->name, tmp, sizeof(tmp));
+	add_string(o, "agent", a->name);
+	add_string(o, "workspace", a->workspace);
+	add_string(o, "tmpDir", access(tmp, F_OK) ? NULL : tmp);
+	add_string(o, "user", a->user ? a->user : DEFAULT_AGENT_USER);
+	json_object_object_add(o, "network",
+			       json_object_new_string(a->network == NETWORK_HOST ? "host" : "none"));
+	json_object_object_add(o, "readOnly", strv_json(&ro));
+	json_object_object_add(o, "binds", strv_json(&a->binds));
+	json_object_object_add(o, "envSet", strv_json(&a->env.set));
+	json_object_object_add(o, "envPass", strv_json(&a->env.pass));
+	strv_free(&ro);
+	return o;
+}
+
+static int json_strv(json_object *o, const char *key, struct strv *out)
+{
+	json_object *a;
+
+	if (!json_object_object_get_ex(o, key, &a) || !json_object_is_type(a, json_type_array))
+		return -EINVAL;
+	for (size_t i = 0; i < json_object_array_length(a); i++)
+		if (strv_push(out, json_object_get_string(json_object_array_get_idx(a, i))))
+			return -ENOMEM;
+	return 0;
+}
+
+static char *json_strdup(json_object *o, const char *key)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) ? strdup(json_object_get_string(v)) : NULL;
+}
+
+int sandbox_spec_from_json(json_object *o, struct sandbox_spec *s)
+{
+	json_object *v;
+	int ret;
+
+	memset(s, 0, sizeof(*s));
+	s->agent = json_strdup(o, "agent");
+	s->workspace = json_strdup(o, "workspace");
+	s->tmp_dir = json_strdup(o, "tmpDir");
+	s->user = json_strdup(o, "user");
+	s->share_network = json_object_object_get_ex(o, "network", &v) &&
+			   !strcmp(json_object_get_string(v), "host");
+	ret = json_strv(o, "readOnly", &s->read_only);
+	ret = ret ?: json_strv(o, "binds", &s->binds);
+	ret = ret ?: json_strv(o, "envSet", &s->env_set);
+	ret = ret ?: json_strv(o, "envPass", &s->env_pass);
+	if (!ret && (!s->agent || !s->user))
+		ret = -EINVAL;
+	return ret;
+}
+
+void sandbox_spec_free(struct sandbox_spec *s)
+{
+	if (!s)
+		return;
+	free(s->agent);
+	free(s->workspace);
+	free(s->tmp_dir);
+	free(s->user);
+	strv_free(&s->read_only);
+	strv_free(&s->binds);
+	strv_free(&s->env_set);
+	strv_free(&s->env_pass);
+}
+
+static int push_all(struct strv *argv, const char *const *words)
+{
+	for (; *words; words++)
+		if (strv_push(argv, *words))
+			return -ENOMEM;
+	return 0;
+}
+
+#define PUSH(...) push_all(argv, (const char *const[]){ __VA_ARGS__, NULL })
+
+/*
+ * A read-only system path at the same place. Top-level symlinks of a
+ * merged-/usr system (/bin -> usr/bin) are recreated as symlinks, so the
+ * sandbox's /bin is the host's /usr/bin as on the host.
+ */
+static int add_read_only(struct strv *argv, const char *path)
+{
+	char target[PATH_MAX];
+	struct stat st;
+	ssize_t n;
+
+	if (lstat(path, &st))
+		return 0; /* not on this host */
+	if (S_ISLNK(st.st_mode) && strchr(path + 1, '/') == NULL) {
+		n = readlink(path, target, sizeof(target) - 1);
+		if (n <= 0)
+			return 0;
+		target[n] = '\0';
+		return PUSH("--symlink", target, path);
+	}
+	return PUSH("--ro-bind", path, path);
+}
+
+static int add_binds(struct strv *argv, const struct strv *binds)
+{
+	for (size_t i = 0; i < binds->n; i++) {
+		char *copy = strdup(binds->v[i]), *save = NULL, *src, *dst, *mode;
+		int ret;
+
+		if (!copy)
+			return -ENOMEM;
+		src = strtok_r(copy, ":", &save);
+		dst = src ? strtok_r(NULL, ":", &save) : NULL;
+		mode = dst ? strtok_r(NULL, ":", &save) : NULL;
+		/* read-only unless the policy says rw */
+		ret = !dst ? -EINVAL
+			   : PUSH(mode && !strcmp(mode, "rw") ? "--bind" : "--ro-bind", src, dst);
+		free(copy);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* --clearenv, then env.set, then the env.pass names the caller has. */
+static int add_environment(struct strv *argv, const struct sandbox_spec *s,
+			   char *const *environ)
+{
+	int ret = PUSH("--clearenv");
+
+	for (size_t i = 0; !ret && i < s->env_pass.n; i++) {
+		size_t len = strlen(s->env_pass.v[i]);
+
+		for (char *const *e = environ; e && *e; e++)
+			if (!strncmp(*e, s->env_pass.v[i], len) && (*e)[len] == '=') {
+				ret = PUSH("--setenv", s->env_pass.v[i], *e + len + 1);
+				break;
+			}
+	}
+	for (size_t i = 0; !ret && i < s->env_set.n; i++) {
+		char *copy = strdup(s->env_set.v[i]), *eq = copy ? strchr(copy, '=') : NULL;
+
+		if (!eq) {
+			free(copy);
+			return -ENOMEM;
+		}
+		*eq = '\0';
+		ret = PUSH("--setenv", copy, eq + 1);
+		free(copy);
+	}
+	return ret;
+}
+
+int sandbox_argv(const struct sandbox_spec *s, const char *stage, char *const cmd[],
+		 char *const *environ, struct strv *argv)
+{
+	bool has_path = false;
+	int ret;
+
+	ret = PUSH("bwrap", "--unshare-user", "--disable-userns", "--unshare-pid", "--unshare-ipc",
+		   "--unshare-uts", "--hostname", s->agent, "--die-with-parent", "--new-session",
+		   "--proc", "/proc", "--dev", "/dev");
+	if (!ret && !s->share_network)
+		ret = PUSH("--unshare-net");
+	for (size_t i = 0; !ret && i < s->read_only.n; i++)
+		ret = add_read_only(argv, s->read_only.v[i]);
+	if (!ret)
+		ret = s->tmp_dir ? PUSH("--bind", s->tmp_dir, "/tmp") : PUSH("--tmpfs", "/tmp");
+	if (!ret && s->workspace)
+		ret = PUSH("--bind", s->workspace, SANDBOX_WORKSPACE, "--chdir", SANDBOX_WORKSPACE);
+	ret = ret ?: add_binds(argv, &s->binds);
+	ret = ret ?: add_environment(argv, s, environ);
+	for (size_t i = 0; i < s->env_set.n; i++)
+		has_path |= !strncmp(s->env_set.v[i], "PATH=", 5);
+	if (!ret && !has_path)
+		ret = PUSH("--setenv", "PATH", "/usr/local/bin:/usr/bin:/bin");
+	ret = ret ?: PUSH("--ro-bind", stage, SANDBOX_STAGE, "--", SANDBOX_STAGE, "sandbox-stage",
+			  "--agent", s->agent, "--");
+	for (size_t i = 0; !ret && cmd[i]; i++)
+		ret = strv_push(argv, cmd[i]);
+	return ret;
+}
+
+int sandbox_user_ids(const char *user, uid_t *uid, gid_t *gid)
+{
+	struct passwd *pw;
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(user, &end, 10);
+	if (!*end && n >= 0) {
+		pw = getpwuid((uid_t)n);
+		*uid = (uid_t)n;
+		*gid = pw ? pw->pw_gid : (gid_t)n;
+		return 0;
+	}
+	pw = getpwnam(user);
+	if (!pw)
+		return errno ? -errno : -ENOENT;
+	*uid = pw->pw_uid;
+	*gid = pw->pw_gid;
+	return 0;
+}
