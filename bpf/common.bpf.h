@@ -61,6 +61,20 @@ struct {
 	__type(value, __u64);
 } counters SEC(".maps") __weak;
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct approver);
+} approver SEC(".maps") __weak;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct held_exec);
+} held SEC(".maps") __weak;
+
 /* The agent of the current task's cgroup, or NULL when no policy manages it. */
 static __always_inline struct cgroup_agent *current_agent(void)
 {

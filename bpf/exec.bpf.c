@@ -80,6 +80,30 @@ static __always_inline void read_argv(struct exec_event *e)
 	e->args_len = off;
 }
 
+/* Held execs wait here between bprm_check_security and bprm_committed_creds. */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct exec_event);
+} pending_hold SEC(".maps");
+
+#define SIGKILL 9
+#define SIGSTOP 19
+
+static __always_inline void fill_exec(struct exec_event *e, struct linux_binprm *bprm,
+				      struct file *file, __u32 verdict, __u32 reason, __u32 agent,
+				      __u64 generation)
+{
+	fill_event_head(&e->head, EVENT_EXEC, verdict, reason, agent, generation);
+	e->dev = inode_dev(BPF_CORE_READ(file, f_inode));
+	e->ino = BPF_CORE_READ(file, f_inode, i_ino);
+	e->pad = 0;
+	/* interp is the file being judged: the interpreter on a script's second round */
+	bpf_probe_read_kernel_str(e->path, sizeof(e->path), BPF_CORE_READ(bprm, interp));
+	read_argv(e);
+}
+
 static __always_inline void emit_exec(struct linux_binprm *bprm, struct file *file,
 				      __u32 verdict, __u32 reason, __u32 agent, __u64 generation)
 {
@@ -89,14 +113,54 @@ static __always_inline void emit_exec(struct linux_binprm *bprm, struct file *fi
 		count(COUNTER_EVENTS_DROPPED);
 		return;
 	}
-	fill_event_head(&e->head, EVENT_EXEC, verdict, reason, agent, generation);
-	e->dev = inode_dev(BPF_CORE_READ(file, f_inode));
-	e->ino = BPF_CORE_READ(file, f_inode, i_ino);
-	e->pad = 0;
-	/* interp is the file being judged: the interpreter on a script's second round */
-	bpf_probe_read_kernel_str(e->path, sizeof(e->path), BPF_CORE_READ(bprm, interp));
-	read_argv(e);
+	fill_exec(e, bprm, file, verdict, reason, agent, generation);
 	bpf_ringbuf_submit(e, 0);
+}
+
+/*
+ * A held exec is reported and stopped in bprm_committed_creds, past the
+ * point of no return; until then its event (argv read from the caller's
+ * memory, still mapped here) waits in task storage.
+ */
+static __always_inline int prepare_hold(struct linux_binprm *bprm, struct file *file,
+					__u32 reason, __u32 agent, __u64 generation)
+{
+	struct exec_event *e = bpf_task_storage_get(&pending_hold, bpf_get_current_task_btf(), NULL,
+						     BPF_LOCAL_STORAGE_GET_F_CREATE);
+
+	if (!e)
+		return -EPERM; /* cannot hold: fail closed */
+	fill_exec(e, bprm, file, VERDICT_HOLD, reason, agent, generation);
+	return 0;
+}
+
+/* A daemon is there to decide: its heartbeat is fresh. */
+static __always_inline bool approver_present(void)
+{
+	__u32 zero = 0;
+	struct approver *a = bpf_map_lookup_elem(&approver, &zero);
+
+	return a && a->tgid && bpf_ktime_get_boot_ns() - a->heartbeat_ns < WARDEN_APPROVER_STALE_NS;
+}
+
+/* Turns an allow or a miss into a hold when the agent asks for one. */
+static __always_inline __u32 apply_ask(union rule_value *settings, __u32 verdict, __u32 *reason)
+{
+	__u32 ask = settings->agent.ask;
+
+	if (*reason == REASON_MEMFD || *reason == REASON_EXEC_DISABLED)
+		return verdict; /* never a question: there is no program a human could judge */
+	if (ask == ASK_ALWAYS || (ask == ASK_ON_MISS && verdict == VERDICT_DENY)) {
+		if (!approver_present()) {
+			if (verdict == VERDICT_DENY)
+				*reason = REASON_NO_APPROVER;
+			return verdict == VERDICT_DENY ? VERDICT_DENY : VERDICT_ALLOW;
+		}
+		if (verdict == VERDICT_ALLOW)
+			*reason = REASON_ASK_ALWAYS;
+		return VERDICT_HOLD;
+	}
+	return verdict;
 }
 
 /* The verdict for one binary of one agent, and why. */
@@ -131,10 +195,10 @@ static __always_inline __u32 judge_exec(void *rules, __u32 agent, struct file *f
 	if (allow && (!allow->exec_allow.expires_ns ||
 		      allow->exec_allow.expires_ns > bpf_ktime_get_boot_ns())) {
 		*reason = REASON_ALLOWLISTED;
-		return VERDICT_ALLOW;
+		return apply_ask(settings, VERDICT_ALLOW, reason);
 	}
 	*reason = is_memfd(file) ? REASON_MEMFD : REASON_NOT_ALLOWLISTED;
-	return VERDICT_DENY;
+	return apply_ask(settings, VERDICT_DENY, reason);
 }
 
 /*
@@ -179,8 +243,46 @@ int BPF_PROG(exec_bprm_check_security, struct linux_binprm *bprm, int ret)
 		return 0;
 	}
 	verdict = rules ? judge_exec(rules, ca->agent, file, &reason) : VERDICT_DENY;
+	if (verdict == VERDICT_HOLD)
+		return prepare_hold(bprm, file, reason, ca->agent, rules_generation(rules));
 	if (ca->agent != WARDEN_AGENT_SELFTEST)
 		count(verdict == VERDICT_ALLOW ? COUNTER_EXEC_ALLOWED : COUNTER_EXEC_DENIED);
 	emit_exec(bprm, file, verdict, reason, ca->agent, rules ? rules_generation(rules) : 0);
 	return verdict == VERDICT_ALLOW ? 0 : -EPERM;
+}
+
+/*
+ * The new program is committed but has not run an instruction: a held exec
+ * is stopped here and reported. If the report cannot be delivered nobody
+ * could ever answer it, so the process is killed instead (fail closed).
+ */
+SEC("lsm/bprm_committed_creds")
+int BPF_PROG(exec_bprm_committed_creds, struct linux_binprm *bprm)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct exec_event *e = bpf_task_storage_get(&pending_hold, task, NULL, 0);
+	struct held_exec h = {};
+	__u32 tgid;
+
+	if (!e)
+		return 0;
+	if (e->head.verdict != VERDICT_HOLD) {
+		bpf_task_storage_delete(&pending_hold, task);
+		return 0;
+	}
+	tgid = bpf_get_current_pid_tgid() >> 32;
+	h.agent = e->head.agent;
+	h.since_ns = bpf_ktime_get_boot_ns();
+	if (bpf_map_update_elem(&held, &tgid, &h, BPF_ANY) ||
+	    bpf_ringbuf_output(&events, e, sizeof(*e), 0)) {
+		bpf_map_delete_elem(&held, &tgid);
+		count(COUNTER_EVENTS_DROPPED);
+		count(COUNTER_EXEC_DENIED);
+		bpf_send_signal(SIGKILL);
+	} else {
+		count(COUNTER_EXEC_HELD);
+		bpf_send_signal(SIGSTOP);
+	}
+	bpf_task_storage_delete(&pending_hold, task);
+	return 0;
 }

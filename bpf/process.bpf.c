@@ -57,11 +57,39 @@ static __always_inline int check_target(__u32 op, struct task_struct *target)
 	return -EPERM;
 }
 
+#define SIGCONT 18
+
+/*
+ * A held process (see exec.bpf.c) is resumed by the daemon alone: nobody
+ * else may send it SIGCONT or trace it, whoever they are. Killing it is
+ * fine: that is a refusal.
+ */
+static __always_inline bool held_by_warden(struct task_struct *target)
+{
+	__u32 tgid = BPF_CORE_READ(target, tgid), zero = 0;
+	struct approver *a;
+
+	if (!bpf_map_lookup_elem(&held, &tgid))
+		return false;
+	a = bpf_map_lookup_elem(&approver, &zero);
+	return !a || a->tgid != (__u32)(bpf_get_current_pid_tgid() >> 32);
+}
+
+static __always_inline int refuse_held(__u32 op, struct task_struct *target)
+{
+	struct cgroup_agent none = { .agent = 0 }, *ca = current_agent();
+
+	emit_process(ca ? ca : &none, op, REASON_HELD_PROCESS, target);
+	return -EPERM;
+}
+
 SEC("lsm/ptrace_access_check")
 int BPF_PROG(process_ptrace_access_check, struct task_struct *child, unsigned int mode, int ret)
 {
 	if (ret)
 		return ret;
+	if (held_by_warden(child))
+		return refuse_held(FILE_OP_PTRACE, child);
 	return check_target(FILE_OP_PTRACE, child);
 }
 
@@ -71,6 +99,8 @@ int BPF_PROG(process_task_kill, struct task_struct *p, struct kernel_siginfo *in
 {
 	if (ret)
 		return ret;
+	if (sig == SIGCONT && held_by_warden(p))
+		return refuse_held(FILE_OP_SIGNAL, p);
 	return check_target(FILE_OP_SIGNAL, p);
 }
 

@@ -87,7 +87,33 @@ struct agent_rule {
 	__u32 fs_flags;  /* FS_WORKSPACE_ONLY, FS_HAS_* */
 	__u8 prefix_lens[WARDEN_PATTERN_LENS]; /* lengths of NAME_PREFIX patterns; 0 = none */
 	__u8 suffix_lens[WARDEN_PATTERN_LENS]; /* lengths of NAME_SUFFIX patterns; 0 = none */
-	__u64 reserved;
+	__u32 ask;       /* enum exec_ask_mode */
+	__u32 reserved;
+};
+
+enum exec_ask_mode {
+	ASK_OFF = 0,     /* misses are denied */
+	ASK_ON_MISS = 1, /* misses are held for a human */
+	ASK_ALWAYS = 2,  /* every exec is held */
+};
+
+/*
+ * The approver (the daemon): its tgid may resume held processes, and its
+ * heartbeat says it is there to decide. Without a fresh heartbeat misses
+ * are denied at once rather than held with nobody to answer.
+ */
+struct approver {
+	__u32 tgid;
+	__u32 pad;
+	__u64 heartbeat_ns; /* CLOCK_BOOTTIME */
+};
+#define WARDEN_APPROVER_STALE_NS (3ULL * 1000000000ULL)
+
+/* held: tgid -> what it waits for */
+struct held_exec {
+	__u32 agent;
+	__u32 pad;
+	__u64 since_ns;
 };
 
 struct exec_allow_rule {
@@ -135,6 +161,7 @@ enum counter {
 	COUNTER_EVENTS_DROPPED,
 	COUNTER_FILE_DENIED,
 	COUNTER_PROCESS_DENIED, /* ptrace, signals, bpf() */
+	COUNTER_EXEC_HELD,
 	COUNTER_MAX,
 };
 
@@ -189,6 +216,9 @@ enum reason {
 	REASON_OTHER_PROCESS,  /* target outside the agent's cgroup */
 	REASON_BPF_SYSCALL,    /* bpf() from an agent */
 	REASON_SANDBOX_SETUP,  /* the sandbox builder, before the agent's first program */
+	REASON_ASK_ALWAYS,     /* held: the agent's exec.ask is "always" */
+	REASON_NO_APPROVER,    /* would be held, but no daemon is there to decide */
+	REASON_HELD_PROCESS,   /* resuming or tracing a held process: the daemon's job */
 	REASON_MAX,
 };
 

@@ -14,7 +14,7 @@ packages=(
 	bpftool                               # skeletons, vmlinux.h
 	qemu-system-x86 busybox-static cpio kmod  # the test VM (scripts/vmtest.sh)
 	bubblewrap                            # the agent sandbox
-	git python3 jq curl tree procps util-linux iproute2 # used by the tests and the demo
+	git python3 jq curl tree nftables procps util-linux iproute2 # used by the tests and the demo
 )
 
 missing=()

@@ -13,7 +13,12 @@ int cmd_run(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_reload(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
 int cmd_attach(int argc, char **argv);
+int cmd_events(int argc, char **argv);
+int cmd_approvals(int argc, char **argv);
+int cmd_approve(int argc, char **argv);
+int cmd_deny(int argc, char **argv);
 int cmd_sandbox_stage(int argc, char **argv);
 
 #endif

@@ -140,6 +140,9 @@ static int compile_agent(const struct policy *p, const struct agent_policy *a, u
 	if (ret)
 		goto out;
 	value.agent.fs_flags = fs.flags;
+	value.agent.ask = a->exec.ask == EXEC_ASK_ALWAYS    ? ASK_ALWAYS
+			  : a->exec.ask == EXEC_ASK_ON_MISS ? ASK_ON_MISS
+							    : ASK_OFF;
 	memcpy(value.agent.prefix_lens, fs.prefix_lens, sizeof(fs.prefix_lens));
 	memcpy(value.agent.suffix_lens, fs.suffix_lens, sizeof(fs.suffix_lens));
 	ret = compiled_push(out, &key, &value);

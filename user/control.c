@@ -14,6 +14,7 @@
 
 #define MAX_LINE (1 << 20)
 #define READ_TIMEOUT_MS 2000
+#define REPLY_TIMEOUT_MS 60000 /* a reload of a big policy takes a while; a hung daemon does not get forever */
 
 static int socket_address(const char *path, struct sockaddr_un *sa)
 {
@@ -209,8 +210,7 @@ int control_call(json_object *req, json_object **reply, char *err, size_t errlen
 	if (fd < 0)
 		return fd;
 	ret = control_send(fd, req);
-	/* a reload may take a while: no read timeout for the reply */
-	ret = ret ?: read_line(fd, &line, -1);
+	ret = ret ?: read_line(fd, &line, REPLY_TIMEOUT_MS);
 	ret = ret ?: parse_line(line, reply);
 	if (ret)
 		snprintf(err, errlen, "no valid reply from the warden daemon: %s", strerror(-ret));

@@ -23,6 +23,7 @@
 
 #include "cgroup.h"
 #include "commands.h"
+#include "daemon.h"
 #include "compile.h"
 #include "control.h"
 #include "enforcer.h"
@@ -32,35 +33,7 @@
 #include "sandbox.h"
 
 #define DEFAULT_POLICY "/etc/warden/policy.json"
-#define SWEEP_INTERVAL_S 2
-
-struct managed_cgroup {
-	uint64_t id;
-	uint32_t agent;
-	char *path;
-	bool is_run; /* created by `warden run`: removed once empty */
-};
-
-struct daemon {
-	char *policy_file; /* what SIGHUP and a plain `warden reload` read */
-	bool json;
-	struct policy *policy;
-	struct agent_ids ids;
-	uint64_t generation;
-	size_t n_rules;
-	struct compiled_policy active; /* what the kernel holds; its pins keep fs inodes stable */
-	struct enforcer *enforcer;
-	struct ring_buffer *ring;
-	int listen_fd;
-	int signal_fd;
-	int timer_fd;
-	int epoll_fd;
-	uint64_t seq;
-	uint64_t run_serial;
-	struct managed_cgroup *cgroups;
-	size_t n_cgroups;
-	bool stop;
-};
+#define TICK_INTERVAL_S 1 /* heartbeat, approval deadlines, finished runs */
 
 /* ---- cgroups of agents ---- */
 
@@ -200,12 +173,18 @@ static int apply_policy_file(struct daemon *d, const char *file, char *err, size
 	p = policy_load(file, err, errlen);
 	if (!p)
 		return -EINVAL;
+	ret = policy_apply_overlay(p, APPROVED_OVERLAY, err, errlen);
+	if (ret) {
+		policy_free(p);
+		return ret;
+	}
 	ensure_agent_dirs(p);
 	ret = policy_compile(p, &d->ids, d->generation + 1, &compiled, err, errlen);
 	if (ret) {
 		policy_free(p);
 		return ret;
 	}
+	approvals_add_grants(d, &compiled);
 	ret = enforcer_apply(d->enforcer, &compiled);
 	if (ret) {
 		snprintf(err, errlen, "cannot load the compiled policy into the kernel: %s",
@@ -223,7 +202,7 @@ static int apply_policy_file(struct daemon *d, const char *file, char *err, size
 	return 0;
 }
 
-static int reload(struct daemon *d, const char *file, char *err, size_t errlen)
+int daemon_reload(struct daemon *d, const char *file, char *err, size_t errlen)
 {
 	int ret = apply_policy_file(d, file, err, errlen);
 
@@ -250,26 +229,20 @@ static int on_event(void *ctx, void *data, size_t len)
 {
 	struct daemon *d = ctx;
 	const struct event_head *h = data;
-	const char *agent;
 	json_object *ev;
 
 	if (len < sizeof(*h) || h->agent == WARDEN_AGENT_SELFTEST)
 		return 0;
-	agent = agent_ids_name(&d->ids, h->agent);
-	ev = event_to_json(data, len, agent, ++d->seq);
+	ev = event_to_json(data, len, agent_ids_name(&d->ids, h->agent), 0);
 	if (!ev)
 		return 0;
-	if (d->json) {
-		puts(json_object_to_json_string_ext(ev, JSON_C_TO_STRING_PLAIN |
-							JSON_C_TO_STRING_NOSLASHESCAPE));
-	} else {
-		char line[4096];
+	if (h->type == EVENT_EXEC && h->verdict == VERDICT_HOLD) {
+		const struct exec_event *e = data;
 
-		event_format_line(ev, line, sizeof(line));
-		puts(line);
+		approvals_on_hold(d, ev, h->agent, e->dev, e->ino);
+		return 0;
 	}
-	fflush(stdout);
-	json_object_put(ev);
+	publish(d, ev);
 	return 0;
 }
 
@@ -304,6 +277,7 @@ static json_object *handle_status(struct daemon *d)
 		[COUNTER_EVENTS_DROPPED] = "eventsDropped",
 		[COUNTER_FILE_DENIED] = "fileDenied",
 		[COUNTER_PROCESS_DENIED] = "processDenied",
+		[COUNTER_EXEC_HELD] = "execHeld",
 	};
 	json_object *o = json_object_new_object(), *agents = json_object_new_array();
 	json_object *counters = json_object_new_object();
@@ -320,8 +294,13 @@ static json_object *handle_status(struct daemon *d)
 	json_object_object_add(o, "policy", json_object_new_string(d->policy->path));
 	json_object_object_add(o, "generation", json_object_new_uint64(d->generation));
 	json_object_object_add(o, "rules", json_object_new_uint64(d->n_rules));
+	json_object_object_add(counters, "subscriberDrops", json_object_new_uint64(d->subscriber_drops));
 	json_object_object_add(o, "agents", agents);
 	json_object_object_add(o, "counters", counters);
+	json_object_object_add(o, "pendingApprovals", json_object_new_uint64(d->queue.n));
+	json_object_object_add(o, "approvedOverlay",
+			       json_object_new_string(access(APPROVED_OVERLAY, F_OK) ? "" : APPROVED_OVERLAY));
+	json_object_object_add(o, "eventLog", json_object_new_string(EVENT_LOG));
 	return o;
 }
 
@@ -442,7 +421,7 @@ static json_object *handle_reload(struct daemon *d, json_object *req)
 
 	if (json_object_object_get_ex(req, "policy", &v) && json_object_is_type(v, json_type_string))
 		file = (char *)json_object_get_string(v);
-	if (reload(d, file, err, sizeof(err)))
+	if (daemon_reload(d, file, err, sizeof(err)))
 		return control_error("%s", err);
 	reply = json_object_new_object();
 	json_object_object_add(reply, "ok", json_object_new_boolean(1));
@@ -452,9 +431,11 @@ static json_object *handle_reload(struct daemon *d, json_object *req)
 	return reply;
 }
 
-static void serve_client(struct daemon *d, int client)
+/* Answers one request; returns true when the client stays (an events subscriber). */
+static bool serve_client(struct daemon *d, int client)
 {
 	json_object *req = NULL, *reply, *op;
+	bool keep = false;
 	const char *name;
 
 	if (control_read(client, &req)) {
@@ -473,12 +454,21 @@ static void serve_client(struct daemon *d, int client)
 			reply = handle_spec(d, req);
 		else if (!strcmp(name, "attach"))
 			reply = handle_attach(d, req);
+		else if (!strcmp(name, "approvals"))
+			reply = handle_approvals(d);
+		else if (!strcmp(name, "approve"))
+			reply = handle_decision(d, req, true);
+		else if (!strcmp(name, "deny"))
+			reply = handle_decision(d, req, false);
+		else if (!strcmp(name, "events"))
+			reply = handle_events(d, req, client, &keep);
 		else
 			reply = control_error("unknown op \"%s\"", name);
 	}
 	control_send(client, reply);
 	json_object_put(reply);
 	json_object_put(req);
+	return keep;
 }
 
 static void accept_clients(struct daemon *d)
@@ -488,8 +478,8 @@ static void accept_clients(struct daemon *d)
 
 		if (client < 0)
 			return;
-		serve_client(d, client);
-		close(client);
+		if (!serve_client(d, client))
+			close(client);
 	}
 }
 
@@ -502,7 +492,7 @@ static void on_signal(struct daemon *d)
 
 	while (read(d->signal_fd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP)
-			reload(d, d->policy_file, err, sizeof(err));
+			daemon_reload(d, d->policy_file, err, sizeof(err));
 		else
 			d->stop = true;
 	}
@@ -517,8 +507,8 @@ static int watch(int epoll_fd, int fd)
 
 static int setup_loop(struct daemon *d)
 {
-	struct itimerspec every = { .it_interval.tv_sec = SWEEP_INTERVAL_S,
-				    .it_value.tv_sec = SWEEP_INTERVAL_S };
+	struct itimerspec every = { .it_interval.tv_sec = TICK_INTERVAL_S,
+				    .it_value.tv_sec = TICK_INTERVAL_S };
 	sigset_t mask;
 	int err;
 
@@ -561,8 +551,11 @@ static int run_loop(struct daemon *d)
 			} else if (fd == d->timer_fd) {
 				uint64_t ticks;
 
-				if (read(d->timer_fd, &ticks, sizeof(ticks)) > 0)
+				if (read(d->timer_fd, &ticks, sizeof(ticks)) > 0) {
+					enforcer_heartbeat(d->enforcer, getpid());
+					approvals_tick(d);
 					sweep_cgroups(d);
+				}
 			} else if (fd == d->listen_fd) {
 				accept_clients(d);
 			} else {
@@ -576,6 +569,12 @@ static int run_loop(struct daemon *d)
 
 static void daemon_cleanup(struct daemon *d)
 {
+	if (d->enforcer) {
+		/* no held process is left behind: each gets its fallback */
+		approvals_shutdown(d);
+		enforcer_heartbeat(d->enforcer, 0);
+	}
+	events_close(d);
 	ring_buffer__free(d->ring);
 	if (d->listen_fd >= 0) {
 		close(d->listen_fd);
@@ -705,6 +704,10 @@ int cmd_daemon(int argc, char **argv)
 		goto out;
 	}
 	adopt_existing_cgroups(&d);
+	if ((ret = events_open_log(&d)))
+		log_error("cannot open the event log %s: %s (events go to stdout only)", EVENT_LOG,
+			  strerror(-ret));
+	enforcer_heartbeat(d.enforcer, getpid());
 	if ((ret = setup_loop(&d))) {
 		log_error("daemon: cannot set up the event loop: %s", strerror(-ret));
 		ret = 1;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -171,6 +172,55 @@ int enforcer_del_cgroup(struct enforcer *e, uint64_t cgroup_id)
 {
 	if (bpf_map_delete_elem(bpf_map__fd(e->skel->maps.agent_by_cgroup), &cgroup_id) &&
 	    errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+static uint64_t boottime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+int enforcer_heartbeat(struct enforcer *e, uint32_t tgid)
+{
+	struct approver a = { .tgid = tgid, .heartbeat_ns = tgid ? boottime_ns() : 0 };
+	__u32 zero = 0;
+
+	if (bpf_map_update_elem(bpf_map__fd(e->skel->maps.approver), &zero, &a, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int enforcer_release_held(struct enforcer *e, uint32_t tgid)
+{
+	if (bpf_map_delete_elem(bpf_map__fd(e->skel->maps.held), &tgid) && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+int enforcer_list_held(struct enforcer *e, uint32_t *tgids, struct held_exec *info, int max)
+{
+	int fd = bpf_map__fd(e->skel->maps.held), n = 0;
+	__u32 key, next;
+	__u32 *prev = NULL;
+
+	while (n < max && !bpf_map_get_next_key(fd, prev, &next)) {
+		if (!bpf_map_lookup_elem(fd, &next, &info[n]))
+			tgids[n++] = next;
+		key = next;
+		prev = &key;
+	}
+	return n;
+}
+
+int enforcer_add_rule(struct enforcer *e, const struct rule_entry *r)
+{
+	if (e->rules_fd < 0)
+		return -ENOENT;
+	if (bpf_map_update_elem(e->rules_fd, &r->key, &r->value, BPF_ANY))
 		return -errno;
 	return 0;
 }

@@ -36,6 +36,15 @@ int enforcer_apply(struct enforcer *e, const struct compiled_policy *c);
 int enforcer_add_cgroup(struct enforcer *e, uint64_t cgroup_id, uint32_t agent, uint32_t flags);
 int enforcer_del_cgroup(struct enforcer *e, uint64_t cgroup_id);
 
+/* Tells the kernel tgid is the approver and is alive (a heartbeat); 0 or -errno. */
+int enforcer_heartbeat(struct enforcer *e, uint32_t tgid);
+/* Forgets that tgid is held (after it was resumed or killed). */
+int enforcer_release_held(struct enforcer *e, uint32_t tgid);
+/* tgids the kernel holds right now; returns the count (at most max) or -errno. */
+int enforcer_list_held(struct enforcer *e, uint32_t *tgids, struct held_exec *info, int max);
+/* Adds one rule to the policy in force (a timed grant); 0 or -errno. */
+int enforcer_add_rule(struct enforcer *e, const struct rule_entry *r);
+
 /* Sums of the per-CPU counters (enum counter). */
 int enforcer_counters(struct enforcer *e, uint64_t out[COUNTER_MAX]);
 

@@ -17,8 +17,13 @@ static const struct command commands[] = {
 	{ "run", cmd_run, "run a command confined as an agent" },
 	{ "attach", cmd_attach, "put an existing cgroup (a container) under an agent's policy" },
 	{ "status", cmd_status, "is enforcement active; agents, cgroups, counters" },
+	{ "events", cmd_events, "the event stream: execs, holds, decisions, denials" },
+	{ "approvals", cmd_approvals, "list execs held for a human decision" },
+	{ "approve", cmd_approve, "let a held exec run: once, --always, or --for DURATION" },
+	{ "deny", cmd_deny, "refuse a held exec" },
 	{ "check", cmd_check, "validate a policy file" },
 	{ "reload", cmd_reload, "switch the daemon to a new policy atomically" },
+	{ "audit", cmd_audit, "daily host and warden audit; silent when clean" },
 	{ "sandbox-stage", cmd_sandbox_stage, NULL },
 };
 
@@ -28,7 +33,7 @@ static void usage(FILE *out)
 		     "Kernel enforcement (BPF LSM) for hosts that run AI agents.\n\nCommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (commands[i].summary)
-			fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+			fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
 	fprintf(out, "\n`warden COMMAND --help` describes each command.\n");
 }
 

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <json-c/json.h>
 
 #include "fs_rules.h"
@@ -476,12 +477,35 @@ static bool valid_agent_name(const char *s)
 	return true;
 }
 
+static bool approvals_key(struct parser *ps, const char *key, json_object *val,
+			  const char *where, void *ctx)
+{
+	struct policy *p = ctx;
+
+	if (strcmp(key, "notify"))
+		return false;
+	if (json_object_is_type(val, json_type_string)) {
+		/* a string is a shell command line */
+		if (strv_push(&p->notify, "/bin/sh") || strv_push(&p->notify, "-c") ||
+		    strv_push(&p->notify, json_object_get_string(val)))
+			fail(ps, where, "out of memory");
+	} else if (json_object_is_type(val, json_type_array)) {
+		parse_string_array(ps, val, where, NON_EMPTY, &p->notify, NULL);
+	} else {
+		fail(ps, where, "expected a string (a shell command) or an array (argv), got %s",
+		     json_type_word(val));
+	}
+	return true;
+}
+
 static bool top_key(struct parser *ps, const char *key, json_object *val, const char *where,
 		    void *ctx)
 {
 	struct policy *p = ctx;
 
-	if (!strcmp(key, "version")) {
+	if (!strcmp(key, "approvals")) {
+		for_each_key(ps, val, where, approvals_key, p, "notify");
+	} else if (!strcmp(key, "version")) {
 		if (expect_type(ps, val, json_type_int, where) &&
 		    json_object_get_int64(val) != POLICY_VERSION)
 			fail(ps, where, "unsupported version %lld (this warden reads version %d)",
@@ -599,7 +623,7 @@ struct policy *policy_parse(const char *text, const char *name, char *err, size_
 		fail(&ps, "version", "missing (add \"version\": %d)", POLICY_VERSION);
 		goto fail;
 	}
-	for_each_key(&ps, root, "", top_key, p, "version, defaults, agents");
+	for_each_key(&ps, root, "", top_key, p, "version, defaults, agents, approvals");
 	if (ps.failed)
 		goto fail;
 	for (size_t i = 0; i < p->n_agents; i++) {
@@ -655,8 +679,42 @@ void policy_free(struct policy *p)
 		agent_free(&p->agents[i]);
 	free(p->agents);
 	agent_free(&p->defaults);
+	strv_free(&p->notify);
 	free(p->path);
 	free(p);
+}
+
+int policy_apply_overlay(struct policy *p, const char *file, char *err, size_t errlen)
+{
+	struct policy *o;
+
+	if (access(file, F_OK))
+		return 0;
+	o = policy_load(file, err, errlen);
+	if (!o)
+		return -EINVAL;
+	for (size_t i = 0; i < o->n_agents; i++) {
+		struct agent_policy *a = (struct agent_policy *)policy_agent(p, o->agents[i].name);
+		const struct exec_policy *add = &o->agents[i].exec;
+
+		if (!a)
+			continue; /* an agent no longer in the policy: its grants wait */
+		for (size_t j = 0; j < add->safe_bins.n; j++) {
+			char where[1024];
+
+			snprintf(where, sizeof(where), "%s: %s", file, add->safe_bins_where.v[j]);
+			if (strv_contains(&a->exec.safe_bins, add->safe_bins.v[j]))
+				continue;
+			if (strv_push(&a->exec.safe_bins, add->safe_bins.v[j]) ||
+			    strv_push(&a->exec.safe_bins_where, where)) {
+				policy_free(o);
+				snprintf(err, errlen, "%s: out of memory", file);
+				return -ENOMEM;
+			}
+		}
+	}
+	policy_free(o);
+	return 0;
 }
 
 const struct agent_policy *policy_agent(const struct policy *p, const char *name)

@@ -54,6 +54,7 @@ struct agent_policy {
 
 struct policy {
 	char *path;
+	struct strv notify; /* approvals.notify: argv of the command told of each request */
 	struct agent_policy defaults;
 	struct agent_policy *agents; /* merged with defaults, in file order */
 	size_t n_agents;
@@ -67,6 +68,13 @@ struct policy *policy_load(const char *file, char *err, size_t errlen);
 /* Same, from a string; name is used in messages. */
 struct policy *policy_parse(const char *text, const char *name, char *err, size_t errlen);
 void policy_free(struct policy *p);
+
+/*
+ * Extends p's agents' exec.safeBins with those of the overlay file (same
+ * schema; `warden approve --always` writes it). A missing file is no
+ * overlay. 0, or -errno with a message in err.
+ */
+int policy_apply_overlay(struct policy *p, const char *file, char *err, size_t errlen);
 
 const struct agent_policy *policy_agent(const struct policy *p, const char *name);
 

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The daemon's state, shared by its parts: daemon.c (policy, cgroups,
+ * control requests, the loop), daemon_events.c (publishing events to
+ * stdout, the log and subscribers) and daemon_approvals.c (the approval
+ * queue and its decisions).
+ */
+#ifndef WARDEN_DAEMON_H
+#define WARDEN_DAEMON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <json-c/json.h>
+
+#include "approvals.h"
+#include "compile.h"
+#include "policy.h"
+#include "sandbox.h"
+
+#define EVENT_LOG WARDEN_STATE_DIR "/events.jsonl"
+#define APPROVED_OVERLAY WARDEN_STATE_DIR "/approved.json"
+
+struct enforcer;
+struct ring_buffer;
+
+struct managed_cgroup {
+	uint64_t id;
+	uint32_t agent;
+	char *path;
+	bool is_run; /* created by `warden run`: removed once empty */
+};
+
+struct subscriber {
+	int fd;
+	char *agent; /* only this agent's events, or NULL */
+};
+
+struct daemon {
+	char *policy_file; /* what SIGHUP and a plain `warden reload` read */
+	bool json;
+	struct policy *policy;
+	struct agent_ids ids;
+	uint64_t generation;
+	size_t n_rules;
+	struct compiled_policy active; /* what the kernel holds; its pins keep fs inodes stable */
+	struct enforcer *enforcer;
+	struct ring_buffer *ring;
+	int listen_fd;
+	int signal_fd;
+	int timer_fd;
+	int epoll_fd;
+	uint64_t seq;
+	uint64_t run_serial;
+	struct managed_cgroup *cgroups;
+	size_t n_cgroups;
+	/* approvals */
+	struct approval_queue queue;
+	struct rule_entry *grants; /* timed grants (--for), re-added on every policy swap */
+	size_t n_grants;
+	/* events */
+	FILE *event_log;
+	struct subscriber *subscribers;
+	size_t n_subscribers;
+	uint64_t subscriber_drops;
+	bool stop;
+};
+
+/* daemon.c */
+int daemon_reload(struct daemon *d, const char *file, char *err, size_t errlen);
+
+/* daemon_events.c: ev gets a seq and goes everywhere; ev is consumed */
+void publish(struct daemon *d, json_object *ev);
+int events_open_log(struct daemon *d);
+void events_close(struct daemon *d);
+/* op "events": the client stays connected and receives every event line */
+json_object *handle_events(struct daemon *d, json_object *req, int client, bool *keep);
+
+/* daemon_approvals.c */
+void approvals_on_hold(struct daemon *d, json_object *ev, uint32_t agent_id, uint64_t dev,
+		       uint64_t ino);
+void approvals_tick(struct daemon *d);
+void approvals_shutdown(struct daemon *d);
+void approvals_add_grants(struct daemon *d, struct compiled_policy *c);
+json_object *handle_approvals(struct daemon *d);
+json_object *handle_decision(struct daemon *d, json_object *req, bool allow);
+
+#endif
