@@ -107,6 +107,35 @@ demo: deps
 vmlinux:
 	$(Q)scripts/gen-vmlinux-h.sh
 
+PREFIX  ?= /usr/local
+BINDIR  := $(PREFIX)/bin
+DOCDIR  := $(PREFIX)/share/doc/warden
+UNITDIR ?= /etc/systemd/system
+
+# make install [PREFIX=/usr/local] [DESTDIR=]: binary, service, audit timer,
+# and a default policy that is never overwritten.
+.PHONY: install
+install: $(BUILD)/warden
+	$(Q)install -D -m 0755 $(BUILD)/warden $(DESTDIR)$(BINDIR)/warden
+	$(Q)install -d -m 0755 $(DESTDIR)$(UNITDIR) $(DESTDIR)/etc/warden $(DESTDIR)$(DOCDIR)
+	$(Q)sed 's|@BINDIR@|$(BINDIR)|g' scripts/warden.service >$(DESTDIR)$(UNITDIR)/warden.service
+	$(Q)sed 's|/usr/local/bin/warden|$(BINDIR)/warden|g' scripts/warden-audit.service \
+		>$(DESTDIR)$(UNITDIR)/warden-audit.service
+	$(Q)install -m 0644 scripts/warden-audit.timer $(DESTDIR)$(UNITDIR)/warden-audit.timer
+	$(Q)install -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
+	$(Q)if [ -e $(DESTDIR)/etc/warden/policy.json ]; then \
+		echo "  keeping $(DESTDIR)/etc/warden/policy.json"; \
+	else \
+		install -m 0600 policy/default.json $(DESTDIR)/etc/warden/policy.json; \
+	fi
+
+.PHONY: uninstall
+uninstall:
+	$(Q)rm -f $(DESTDIR)$(BINDIR)/warden $(DESTDIR)$(UNITDIR)/warden.service \
+		$(DESTDIR)$(UNITDIR)/warden-audit.service $(DESTDIR)$(UNITDIR)/warden-audit.timer
+	$(Q)rm -rf $(DESTDIR)$(DOCDIR)
+	@echo "  kept /etc/warden (your policy); remove it by hand if you mean to"
+
 .PHONY: clean
 clean:
 	$(Q)rm -rf $(BUILD)

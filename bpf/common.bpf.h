@@ -134,4 +134,42 @@ static __always_inline __u64 inode_dev(struct inode *inode)
 	return BPF_CORE_READ(inode, i_sb, s_dev);
 }
 
+/*
+ * A path for an event: the names from dentry up to the namespace root,
+ * leaf first, each followed by '/', crossing mounts; userspace reverses
+ * them. buf holds WARDEN_FILE_PATH_LEN bytes. Returns the bytes used.
+ */
+static __always_inline __u32 path_names(char *buf, struct dentry *dentry, struct vfsmount *vfsmnt)
+{
+	struct mount *mnt = container_of(vfsmnt, struct mount, mnt);
+	struct dentry *mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
+	__u32 off = 0;
+
+	for (int i = 0; i < 32; i++) {
+		struct dentry *parent;
+		long n;
+
+		if (dentry == mnt_root) {
+			struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
+
+			if (up == mnt)
+				break;
+			dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
+			mnt = up;
+			mnt_root = BPF_CORE_READ(mnt, mnt.mnt_root);
+			continue;
+		}
+		parent = BPF_CORE_READ(dentry, d_parent);
+		if (parent == dentry || off > WARDEN_FILE_PATH_LEN - 256)
+			break;
+		n = bpf_probe_read_kernel_str(&buf[off], 256, BPF_CORE_READ(dentry, d_name.name));
+		if (n <= 0)
+			break;
+		buf[(off + n - 1) & (WARDEN_FILE_PATH_LEN - 1)] = '/';
+		off += n;
+		dentry = parent;
+	}
+	return off;
+}
+
 #endif /* WARDEN_COMMON_BPF_H */

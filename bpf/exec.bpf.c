@@ -102,6 +102,14 @@ static __always_inline void fill_exec(struct exec_event *e, struct linux_binprm 
 	/* interp is the file being judged: the interpreter on a script's second round */
 	bpf_probe_read_kernel_str(e->path, sizeof(e->path), BPF_CORE_READ(bprm, interp));
 	read_argv(e);
+	{
+		struct task_struct *task = bpf_get_current_task_btf();
+
+		/* read here: a short-lived process is gone before the daemon could look */
+		e->cwd_len = path_names(e->cwd, BPF_CORE_READ(task, fs, pwd.dentry),
+					BPF_CORE_READ(task, fs, pwd.mnt));
+		e->pad2 = 0;
+	}
 }
 
 static __always_inline void emit_exec(struct linux_binprm *bprm, struct file *file,

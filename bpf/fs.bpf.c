@@ -315,44 +315,6 @@ static __always_inline __u32 fs_judge(struct fs_ctx *c, struct dentry *dentry,
 	return (access & FS_READ) ? REASON_FS_READ_ONLY : REASON_FS_NOT_ALLOWED;
 }
 
-/*
- * The path for an event: names from the file up, each followed by '/',
- * crossing mounts as the walk does. Userspace reverses the order.
- */
-static __always_inline void fill_path(struct file_event *e, struct dentry *dentry,
-				      struct vfsmount *vfsmnt)
-{
-	struct mount *mnt = container_of(vfsmnt, struct mount, mnt);
-	struct dentry *mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
-	__u32 off = 0;
-
-	for (int i = 0; i < 32; i++) {
-		struct dentry *parent;
-		long n;
-
-		if (dentry == mnt_root) {
-			struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
-
-			if (up == mnt)
-				break;
-			dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
-			mnt = up;
-			mnt_root = BPF_CORE_READ(mnt, mnt.mnt_root);
-			continue;
-		}
-		parent = BPF_CORE_READ(dentry, d_parent);
-		if (parent == dentry || off > WARDEN_FILE_PATH_LEN - NAME_BUF)
-			break;
-		n = bpf_probe_read_kernel_str(&e->path[off], NAME_BUF, BPF_CORE_READ(dentry, d_name.name));
-		if (n <= 0)
-			break;
-		e->path[(off + n - 1) & (WARDEN_FILE_PATH_LEN - 1)] = '/';
-		off += n;
-		dentry = parent;
-	}
-	e->path_len = off;
-}
-
 static __always_inline void emit_file(struct fs_ctx *c, __u32 op, __u32 want, __u32 reason,
 				      struct dentry *dentry, struct vfsmount *vfsmnt)
 {
@@ -371,7 +333,7 @@ static __always_inline void emit_file(struct fs_ctx *c, __u32 op, __u32 want, __
 	e->op = op;
 	e->access = want;
 	e->target_pid = 0;
-	fill_path(e, dentry, vfsmnt);
+	e->path_len = path_names(e->path, dentry, vfsmnt);
 	bpf_ringbuf_submit(e, 0);
 }
 

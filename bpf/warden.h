@@ -247,6 +247,9 @@ struct exec_event {
 	__u32 pad;
 	char path[WARDEN_PATH_LEN]; /* the binary judged, as the caller named it */
 	char args[WARDEN_ARGS_SIZE];
+	char cwd[WARDEN_FILE_PATH_LEN]; /* working directory: names leaf first, as in file_event */
+	__u32 cwd_len;
+	__u32 pad2;
 };
 
 struct file_event {
@@ -271,7 +274,8 @@ _Static_assert(sizeof(struct global_rule) == 32, "global_rule layout");
 _Static_assert(sizeof(struct file_event) == 72 + 32 + WARDEN_FILE_PATH_LEN, "file_event layout");
 _Static_assert(sizeof(struct cgroup_agent) == 8, "cgroup_agent layout");
 _Static_assert(sizeof(struct event_head) == 72, "event_head layout");
-_Static_assert(sizeof(struct exec_event) == 72 + 32 + WARDEN_PATH_LEN + WARDEN_ARGS_SIZE,
+_Static_assert(sizeof(struct exec_event) ==
+		       72 + 32 + WARDEN_PATH_LEN + WARDEN_ARGS_SIZE + WARDEN_FILE_PATH_LEN + 8,
 	       "exec_event layout");
 
 #endif /* WARDEN_H */

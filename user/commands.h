@@ -16,6 +16,7 @@ int cmd_reload(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_attach(int argc, char **argv);
 int cmd_events(int argc, char **argv);
+int cmd_unload(int argc, char **argv);
 int cmd_approvals(int argc, char **argv);
 int cmd_approve(int argc, char **argv);
 int cmd_deny(int argc, char **argv);

@@ -9,14 +9,33 @@
 #include "fs_rules.h"
 #include "resolve.h"
 
+/*
+ * An agent's id is a hash of its name, so it is the same for every daemon
+ * and every reload: cgroups registered by one daemon keep meaning the same
+ * agent to the next one, which adopts them from the pinned maps.
+ */
+static uint32_t name_id(const char *name)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *name; name++)
+		h = (h ^ (unsigned char)*name) * 16777619u;
+	/* 0 means none; the top value is the self-test's */
+	return h == 0 || h == WARDEN_AGENT_SELFTEST ? 1 : h;
+}
+
 uint32_t agent_ids_get(struct agent_ids *ids, const char *name)
 {
+	uint32_t id = name_id(name);
 	char **names;
 	uint32_t *v;
 
-	for (size_t i = 0; i < ids->n; i++)
+	for (size_t i = 0; i < ids->n; i++) {
 		if (!strcmp(ids->names[i], name))
 			return ids->ids[i];
+		if (ids->ids[i] == id)
+			return 0; /* two names, one hash: refused (see policy_compile) */
+	}
 	names = realloc(ids->names, (ids->n + 1) * sizeof(*names));
 	if (!names)
 		return 0;
@@ -28,7 +47,7 @@ uint32_t agent_ids_get(struct agent_ids *ids, const char *name)
 	names[ids->n] = strdup(name);
 	if (!names[ids->n])
 		return 0;
-	v[ids->n] = ++ids->next; /* ids start at 1 */
+	v[ids->n] = id;
 	return v[ids->n++];
 }
 
@@ -221,9 +240,12 @@ int policy_compile(const struct policy *p, struct agent_ids *ids, uint64_t gener
 		if (!a->confined)
 			continue;
 		id = agent_ids_get(ids, a->name);
-		if (!id)
-			ret = -ENOMEM;
-		else
+		if (!id) {
+			snprintf(err, errlen, "%s: agents.%s: cannot give this agent an id (its name's "
+				 "hash equals another agent's, or out of memory): rename it", p->path,
+				 a->name);
+			ret = -EINVAL;
+		} else
 			ret = compile_agent(p, a, id, out, err, errlen);
 	}
 	if (ret == -ENOMEM && !err[0])

@@ -14,11 +14,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <libgen.h>
 #include <sys/epoll.h>
+#include <sys/inotify.h>
+#include <time.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "cgroup.h"
@@ -34,6 +38,8 @@
 
 #define DEFAULT_POLICY "/etc/warden/policy.json"
 #define TICK_INTERVAL_S 1 /* heartbeat, approval deadlines, finished runs */
+
+static void rewatch(struct daemon *d);
 
 /* ---- cgroups of agents ---- */
 
@@ -115,6 +121,62 @@ static void adopt_existing_cgroups(struct daemon *d)
 				log_info("adopted %s for agent %s", path, a->name);
 		}
 		closedir(dh);
+	}
+}
+
+/* Finds the cgroup directory with inode id under dir (depth-first). */
+static bool find_cgroup_path(const char *dir, uint64_t id, char *out, size_t len, int depth)
+{
+	struct dirent *de;
+	bool found = false;
+	DIR *dh;
+
+	if (depth > 16 || !(dh = opendir(dir)))
+		return false;
+	while (!found && (de = readdir(dh))) {
+		char path[4096];
+		uint64_t this;
+
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (!cgroup_id(path, &this) && this == id) {
+			snprintf(out, len, "%s", path);
+			found = true;
+		} else {
+			found = find_cgroup_path(path, id, out, len, depth + 1);
+		}
+	}
+	closedir(dh);
+	return found;
+}
+
+/*
+ * Cgroups the kernel map holds from an earlier daemon that are not under
+ * warden's own subtree (those were adopted already): `warden attach`ed
+ * containers. They stay managed; gone ones are dropped.
+ */
+static void adopt_registered_cgroups(struct daemon *d)
+{
+	uint64_t ids[1024];
+	uint32_t agents[1024];
+	int n = enforcer_cgroups(d->enforcer, ids, agents, 1024);
+
+	for (int i = 0; i < n; i++) {
+		const char *agent = agent_ids_name(&d->ids, agents[i]);
+		bool tracked = false;
+		char path[4096];
+
+		for (size_t j = 0; j < d->n_cgroups && !tracked; j++)
+			tracked = d->cgroups[j].id == ids[i];
+		if (tracked)
+			continue;
+		if (!agent || !find_cgroup_path(CGROUP2_ROOT, ids[i], path, sizeof(path), 0)) {
+			enforcer_del_cgroup(d->enforcer, ids[i]);
+			continue;
+		}
+		if (!track_cgroup(d, path, agents[i], false, 0))
+			log_info("adopted attached cgroup %s of agent %s", path, agent);
 	}
 }
 
@@ -218,9 +280,93 @@ int daemon_reload(struct daemon *d, const char *file, char *err, size_t errlen)
 			d->policy_file = copy;
 		}
 	}
+	rewatch(d);
 	log_info("policy %s applied (generation %llu, %zu rules)", d->policy->path,
 		 (unsigned long long)d->generation, d->n_rules);
 	return 0;
+}
+
+/* ---- binaries changing on disk ---- */
+
+#define RERESOLVE_DELAY_MS 500 /* a package upgrade renames many files: one recompile */
+
+static uint64_t monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void watch_dir(struct daemon *d, const char *dir)
+{
+	inotify_add_watch(d->inotify_fd, dir, IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE |
+						    IN_CLOSE_WRITE | IN_ATTRIB | IN_ONLYDIR);
+}
+
+/*
+ * Watches every directory an allowlist entry was resolved in: the agent's
+ * PATH for bare names, the parent of an absolute file, a listed directory
+ * itself (not its subdirectories). A change there (a package upgrade
+ * replaces inodes) re-resolves the policy, so an upgraded binary keeps
+ * working and a replaced file does not inherit the old one's allowance.
+ */
+static void rewatch(struct daemon *d)
+{
+	if (d->inotify_fd >= 0)
+		close(d->inotify_fd);
+	d->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (d->inotify_fd < 0)
+		return;
+	for (size_t i = 0; i < d->policy->n_agents; i++) {
+		const struct agent_policy *a = &d->policy->agents[i];
+
+		for (size_t j = 0; j < a->exec.safe_bins.n; j++) {
+			char *copy = strdup(a->exec.safe_bins.v[j]), *save = NULL;
+
+			if (!copy)
+				continue;
+			if (copy[0] != '/') {
+				char *path = strdup(agent_exec_path(a));
+
+				for (char *dir = path ? strtok_r(path, ":", &save) : NULL; dir;
+				     dir = strtok_r(NULL, ":", &save))
+					watch_dir(d, dir);
+				free(path);
+			} else if (copy[strlen(copy) - 1] == '/') {
+				watch_dir(d, copy);
+			} else {
+				watch_dir(d, dirname(copy));
+			}
+			free(copy);
+		}
+	}
+	if (d->epoll_fd >= 0) {
+		struct epoll_event ev = { .events = EPOLLIN, .data.fd = d->inotify_fd };
+
+		epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, d->inotify_fd, &ev);
+	}
+}
+
+static void on_inotify(struct daemon *d)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+
+	while (read(d->inotify_fd, buf, sizeof(buf)) > 0)
+		;
+	if (!d->reresolve_due)
+		d->reresolve_due = monotonic_ms() + RERESOLVE_DELAY_MS;
+}
+
+static void reresolve_if_due(struct daemon *d)
+{
+	char err[2048];
+
+	if (!d->reresolve_due || monotonic_ms() < d->reresolve_due)
+		return;
+	d->reresolve_due = 0;
+	log_info("binaries changed on disk: re-resolving the policy");
+	daemon_reload(d, d->policy_file, err, sizeof(err));
 }
 
 /* ---- events ---- */
@@ -269,6 +415,109 @@ static json_object *agent_status(struct daemon *d, const struct agent_policy *a)
 	return o;
 }
 
+static int compare_rule_keys(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct rule_key));
+}
+
+/* A timed grant (approve --for): its expiry, not the policy, decides its life. */
+static bool timed_grant(const struct rule_key *k, const union rule_value *v)
+{
+	return k->kind == RULE_EXEC_ALLOW && v->exec_allow.expires_ns;
+}
+
+static void drift_item(json_object *list, const char *what, const struct rule_key *k)
+{
+	char text[256];
+
+	if (json_object_array_length(list) >= 50)
+		return;
+	snprintf(text, sizeof(text), "%s: kind %u agent %u dev %llu ino %llu hash %llx", what,
+		 k->kind, k->agent, (unsigned long long)k->dev, (unsigned long long)k->ino,
+		 (unsigned long long)k->name_hash);
+	json_object_array_add(list, json_object_new_string(text));
+}
+
+/*
+ * What the kernel holds that the daemon did not put there, or lacks: rules
+ * against the compiled policy, cgroup registrations against the tracked
+ * cgroups. Empty when nobody changed the maps behind the daemon's back.
+ */
+static json_object *compute_drift(struct daemon *d)
+{
+	json_object *list = json_object_new_array();
+	int fd = enforcer_rules_fd(d->enforcer), n;
+	struct rule_entry *want = calloc(d->active.n_rules + 1, sizeof(*want));
+	size_t seen = 0;
+	struct rule_key key, next, *prev = NULL;
+	uint64_t ids[4096];
+	uint32_t agents[4096];
+
+	if (!want || fd < 0) {
+		free(want);
+		json_object_array_add(list, json_object_new_string("cannot read the rules map"));
+		return list;
+	}
+	memcpy(want, d->active.rules, d->active.n_rules * sizeof(*want));
+	qsort(want, d->active.n_rules, sizeof(*want), compare_rule_keys);
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		union rule_value v;
+		struct rule_entry *w;
+
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &v) || timed_grant(&key, &v))
+			continue;
+		w = bsearch(&key, want, d->active.n_rules, sizeof(*want), compare_rule_keys);
+		if (!w)
+			drift_item(list, "rule in the kernel, not in the policy", &key);
+		else if (memcmp(&w->value, &v, sizeof(v)))
+			drift_item(list, "rule changed in the kernel", &key);
+		else
+			seen++;
+	}
+	for (size_t i = 0; i < d->active.n_rules; i++)
+		if (timed_grant(&want[i].key, &want[i].value))
+			seen++; /* not compared */
+	if (seen < d->active.n_rules) {
+		char text[128];
+
+		snprintf(text, sizeof(text), "%zu rules of the policy are missing from the kernel",
+			 d->active.n_rules - seen);
+		json_object_array_add(list, json_object_new_string(text));
+	}
+	free(want);
+
+	n = enforcer_cgroups(d->enforcer, ids, agents, 4096);
+	for (size_t i = 0; i < d->n_cgroups; i++) {
+		bool found = false;
+
+		for (int j = 0; j < n && !found; j++)
+			found = ids[j] == d->cgroups[i].id && agents[j] == d->cgroups[i].agent;
+		if (!found) {
+			char text[4200];
+
+			snprintf(text, sizeof(text), "cgroup %s is not registered in the kernel as agent %s",
+				 d->cgroups[i].path, agent_ids_name(&d->ids, d->cgroups[i].agent) ?: "?");
+			json_object_array_add(list, json_object_new_string(text));
+		}
+	}
+	for (int j = 0; j < n; j++) {
+		bool tracked = false;
+
+		for (size_t i = 0; i < d->n_cgroups && !tracked; i++)
+			tracked = d->cgroups[i].id == ids[j];
+		if (!tracked && agents[j] != WARDEN_AGENT_SELFTEST) {
+			char text[128];
+
+			snprintf(text, sizeof(text), "cgroup id %llu registered in the kernel (agent %u) "
+				 "but not by this daemon", (unsigned long long)ids[j], agents[j]);
+			json_object_array_add(list, json_object_new_string(text));
+		}
+	}
+	return list;
+}
+
 static json_object *handle_status(struct daemon *d)
 {
 	static const char *const names[COUNTER_MAX] = {
@@ -298,6 +547,11 @@ static json_object *handle_status(struct daemon *d)
 	json_object_object_add(o, "agents", agents);
 	json_object_object_add(o, "counters", counters);
 	json_object_object_add(o, "pendingApprovals", json_object_new_uint64(d->queue.n));
+	json_object_object_add(o, "bpfLsm", json_object_new_boolean(1));
+	json_object_object_add(o, "pinned", json_object_new_boolean(enforcer_pinned()));
+	json_object_object_add(o, "pinDir", json_object_new_string(WARDEN_PIN_DIR));
+	json_object_object_add(o, "version", json_object_new_string(WARDEN_VERSION));
+	json_object_object_add(o, "drift", compute_drift(d));
 	json_object_object_add(o, "approvedOverlay",
 			       json_object_new_string(access(APPROVED_OVERLAY, F_OK) ? "" : APPROVED_OVERLAY));
 	json_object_object_add(o, "eventLog", json_object_new_string(EVENT_LOG));
@@ -431,6 +685,17 @@ static json_object *handle_reload(struct daemon *d, json_object *req)
 	return reply;
 }
 
+static json_object *handle_unload(struct daemon *d)
+{
+	json_object *reply = json_object_new_object();
+
+	d->unload = true;
+	d->stop = true;
+	json_object_object_add(reply, "ok", json_object_new_boolean(1));
+	json_object_object_add(reply, "pendingApprovals", json_object_new_uint64(d->queue.n));
+	return reply;
+}
+
 /* Answers one request; returns true when the client stays (an events subscriber). */
 static bool serve_client(struct daemon *d, int client)
 {
@@ -460,6 +725,8 @@ static bool serve_client(struct daemon *d, int client)
 			reply = handle_decision(d, req, true);
 		else if (!strcmp(name, "deny"))
 			reply = handle_decision(d, req, false);
+		else if (!strcmp(name, "unload"))
+			reply = handle_unload(d);
 		else if (!strcmp(name, "events"))
 			reply = handle_events(d, req, client, &keep);
 		else
@@ -532,6 +799,7 @@ static int setup_loop(struct daemon *d)
 	err = err ?: watch(d->epoll_fd, d->timer_fd);
 	err = err ?: watch(d->epoll_fd, d->listen_fd);
 	err = err ?: watch(d->epoll_fd, ring_buffer__epoll_fd(d->ring));
+	rewatch(d);
 	return err;
 }
 
@@ -555,9 +823,12 @@ static int run_loop(struct daemon *d)
 					enforcer_heartbeat(d->enforcer, getpid());
 					approvals_tick(d);
 					sweep_cgroups(d);
+					reresolve_if_due(d);
 				}
 			} else if (fd == d->listen_fd) {
 				accept_clients(d);
+			} else if (fd == d->inotify_fd) {
+				on_inotify(d);
 			} else {
 				ring_buffer__consume(d->ring);
 			}
@@ -586,10 +857,14 @@ static void daemon_cleanup(struct daemon *d)
 		close(d->timer_fd);
 	if (d->epoll_fd >= 0)
 		close(d->epoll_fd);
+	if (d->inotify_fd >= 0)
+		close(d->inotify_fd);
 	for (size_t i = 0; i < d->n_cgroups; i++)
 		free(d->cgroups[i].path);
 	free(d->cgroups);
 	enforcer_close(d->enforcer);
+	if (d->unload)
+		enforcer_unpin();
 	compiled_policy_free(&d->active);
 	policy_free(d->policy);
 	agent_ids_free(&d->ids);
@@ -621,8 +896,8 @@ int cmd_daemon(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
-	struct daemon d = { .listen_fd = -1, .signal_fd = -1,
-			    .timer_fd = -1, .epoll_fd = -1 };
+	struct daemon d = { .listen_fd = -1, .signal_fd = -1, .timer_fd = -1, .epoll_fd = -1,
+			    .inotify_fd = -1 };
 	const char *policy_file = DEFAULT_POLICY;
 	char err[2048];
 	int c, ret;
@@ -690,6 +965,10 @@ int cmd_daemon(int argc, char **argv)
 		ret = 1;
 		goto out;
 	}
+	d.generation = enforcer_generation(d.enforcer);
+	if (enforcer_adopted(d.enforcer))
+		log_info("adopted the pinned state of an earlier daemon: its policy (generation %llu), "
+			 "cgroups and held processes stayed in force", (unsigned long long)d.generation);
 	policy_free(d.policy);
 	d.policy = NULL;
 	if (apply_policy_file(&d, d.policy_file, err, sizeof(err)) ||
@@ -704,10 +983,12 @@ int cmd_daemon(int argc, char **argv)
 		goto out;
 	}
 	adopt_existing_cgroups(&d);
+	adopt_registered_cgroups(&d);
 	if ((ret = events_open_log(&d)))
 		log_error("cannot open the event log %s: %s (events go to stdout only)", EVENT_LOG,
 			  strerror(-ret));
 	enforcer_heartbeat(d.enforcer, getpid());
+	approvals_adopt_held(&d);
 	if ((ret = setup_loop(&d))) {
 		log_error("daemon: cannot set up the event loop: %s", strerror(-ret));
 		ret = 1;
@@ -717,7 +998,12 @@ int cmd_daemon(int argc, char **argv)
 		 d.policy_file, (unsigned long long)d.generation, d.policy->n_agents, d.n_rules,
 		 WARDEN_SOCKET);
 	ret = run_loop(&d) ? 1 : 0;
-	log_info("stopping: BPF programs detached, agents are no longer confined");
+	if (d.unload)
+		log_info("unloading: pending approvals get their fallback, then the programs detach "
+			 "and the pins under %s go", WARDEN_PIN_DIR);
+	else
+		log_info("stopping: enforcement stays in the kernel (pinned under %s); a new daemon "
+			 "adopts it, `warden unload` removes it", WARDEN_PIN_DIR);
 out:
 	daemon_cleanup(&d);
 	return ret;

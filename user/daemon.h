@@ -64,6 +64,9 @@ struct daemon {
 	size_t n_subscribers;
 	uint64_t subscriber_drops;
 	bool stop;
+	bool unload; /* `warden unload`: remove the pins on the way out */
+	int inotify_fd;         /* directories of allowlisted binaries */
+	uint64_t reresolve_due; /* CLOCK_MONOTONIC ms; 0 = nothing changed */
 };
 
 /* daemon.c */
@@ -82,6 +85,8 @@ void approvals_on_hold(struct daemon *d, json_object *ev, uint32_t agent_id, uin
 void approvals_tick(struct daemon *d);
 void approvals_shutdown(struct daemon *d);
 void approvals_add_grants(struct daemon *d, struct compiled_policy *c);
+/* Held processes a crashed daemon left behind become requests again. */
+void approvals_adopt_held(struct daemon *d);
 json_object *handle_approvals(struct daemon *d);
 json_object *handle_decision(struct daemon *d, json_object *req, bool allow);
 

@@ -25,6 +25,7 @@
 #include "enforcer.h"
 #include "events.h"
 #include "log.h"
+#include "resolve.h"
 
 #define STOP_WAIT_MS 2000
 
@@ -274,6 +275,65 @@ static void settle(struct daemon *d, size_t i, bool allow, const char *decision)
 	}
 	publish_decision(d, a, allow, decision);
 	approvals_remove(&d->queue, i);
+}
+
+void approvals_adopt_held(struct daemon *d)
+{
+	uint32_t tgids[256];
+	struct held_exec info[256];
+	int n = enforcer_list_held(d->enforcer, tgids, info, 256);
+
+	for (int i = 0; i < n; i++) {
+		const char *agent = agent_ids_name(&d->ids, info[i].agent);
+		json_object *ev = json_object_new_object();
+		char path[64], buf[PATH_MAX];
+		struct file_id id;
+		struct stat st;
+		ssize_t len;
+
+		if (!agent || process_state(tgids[i]) != 'T') {
+			/* gone, or its agent left the policy: nobody can answer it */
+			if (agent == NULL)
+				kill(tgids[i], SIGKILL);
+			enforcer_release_held(d->enforcer, tgids[i]);
+			json_object_put(ev);
+			continue;
+		}
+		snprintf(path, sizeof(path), "/proc/%u/exe", tgids[i]);
+		len = readlink(path, buf, sizeof(buf) - 1);
+		buf[len > 0 ? len : 0] = '\0';
+		json_object_object_add(ev, "type", json_object_new_string("exec"));
+		json_object_object_add(ev, "verdict", json_object_new_string("hold"));
+		json_object_object_add(ev, "agent", json_object_new_string(agent));
+		json_object_object_add(ev, "pid", json_object_new_int(tgids[i]));
+		json_object_object_add(ev, "path", json_object_new_string(buf));
+		json_object_object_add(ev, "argv", cmdline_json(tgids[i]));
+		snprintf(path, sizeof(path), "/proc/%u/cwd", tgids[i]);
+		len = readlink(path, buf, sizeof(buf) - 1);
+		buf[len > 0 ? len : 0] = '\0';
+		json_object_object_add(ev, "cwd", json_object_new_string(buf));
+		json_object_object_add(ev, "reason", json_object_new_string("adopted"));
+		snprintf(path, sizeof(path), "/proc/%u", tgids[i]);
+		stat(path, &st);
+		snprintf(path, sizeof(path), "/proc/%u/stat", tgids[i]);
+		{
+			char statbuf[512], *p;
+			int ppid = 0;
+
+			read_text(path, statbuf, sizeof(statbuf), false);
+			p = strrchr(statbuf, ')');
+			if (p)
+				sscanf(p + 2, "%*c %d", &ppid);
+			json_object_object_add(ev, "ppid", json_object_new_int(ppid));
+		}
+		json_object_object_add(ev, "uid", json_object_new_int(st.st_uid));
+		snprintf(path, sizeof(path), "/proc/%u/exe", tgids[i]);
+		if (!file_identity(path, &id))
+			approvals_on_hold(d, ev, info[i].agent, id.dev, id.ino);
+		else
+			json_object_put(ev);
+		log_info("held pid %u of agent %s is waiting for a decision again", tgids[i], agent);
+	}
 }
 
 void approvals_tick(struct daemon *d)

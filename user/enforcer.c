@@ -3,6 +3,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <sys/wait.h>
@@ -21,7 +24,211 @@
 struct enforcer {
 	struct warden *skel;
 	int rules_fd; /* the rules map in the policy slot, -1 before the first apply */
+	bool adopted; /* the maps of an earlier daemon were found pinned and reused */
 };
+
+/*
+ * Pinned under WARDEN_PIN_DIR: every map and every program's link. The
+ * pins keep enforcement in the kernel when the daemon exits or crashes; a
+ * new daemon reuses the maps (policy, cgroups, held processes) and swaps
+ * its own links in without a moment unenforced. `warden unload` is the
+ * only way out.
+ */
+#define PIN_MAPS WARDEN_PIN_DIR "/maps"
+#define PIN_LINKS WARDEN_PIN_DIR "/links"
+
+/* Our maps; not libbpf's internal ones (.rodata, .bss), which need no pin. */
+static bool pinnable(const struct bpf_map *m)
+{
+	return !strchr(bpf_map__name(m), '.');
+}
+
+/*
+ * Reuses the maps a previous daemon pinned. A layout that does not match
+ * (another warden version) is not adopted: -ESTALE, and the caller starts
+ * from fresh maps; the old links are replaced all the same.
+ */
+static int adopt_maps(struct enforcer *e)
+{
+	struct bpf_map *map;
+
+	bpf_object__for_each_map(map, e->skel->obj) {
+		char path[256];
+		int fd, ret;
+
+		if (!pinnable(map))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", PIN_MAPS, bpf_map__name(map));
+		fd = bpf_obj_get(path);
+		if (fd < 0)
+			continue;
+		ret = bpf_map__reuse_fd(map, fd);
+		close(fd);
+		if (ret)
+			return -ESTALE;
+		e->adopted = true;
+	}
+	return 0;
+}
+
+static int pin_maps(struct enforcer *e)
+{
+	struct bpf_map *map;
+
+	mkdir(WARDEN_PIN_DIR, 0700);
+	mkdir(PIN_MAPS, 0700);
+	bpf_object__for_each_map(map, e->skel->obj) {
+		char path[256];
+		struct bpf_map_info info = {}, pinned = {};
+		__u32 len = sizeof(info);
+		int fd;
+
+		if (!pinnable(map))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", PIN_MAPS, bpf_map__name(map));
+		fd = bpf_obj_get(path);
+		if (fd >= 0) {
+			bpf_obj_get_info_by_fd(bpf_map__fd(map), &info, &len);
+			len = sizeof(pinned);
+			bpf_obj_get_info_by_fd(fd, &pinned, &len);
+			close(fd);
+			if (info.id == pinned.id)
+				continue; /* adopted: that pin is this map */
+			unlink(path);
+		}
+		if (bpf_obj_pin(bpf_map__fd(map), path))
+			return -errno;
+	}
+	return 0;
+}
+
+/*
+ * Pins each new link in place of the old one. The new programs are already
+ * attached, so the old ones can go: both enforced the same maps meanwhile.
+ */
+static int pin_links(struct enforcer *e)
+{
+	const struct bpf_object_skeleton *sk = e->skel->skeleton;
+	struct dirent *de;
+	DIR *dir;
+
+	mkdir(PIN_LINKS, 0700);
+	for (int i = 0; i < sk->prog_cnt; i++) {
+		struct bpf_link *link = *sk->progs[i].link;
+		char path[256];
+		int old;
+
+		snprintf(path, sizeof(path), "%s/%s", PIN_LINKS, sk->progs[i].name);
+		old = bpf_obj_get(path);
+		unlink(path);
+		if (bpf_link__pin(link, path)) {
+			if (old >= 0)
+				close(old);
+			return -errno;
+		}
+		if (old >= 0)
+			close(old); /* the last reference: the old program detaches */
+	}
+	/* programs an older version had and this one does not */
+	dir = opendir(PIN_LINKS);
+	while (dir && (de = readdir(dir))) {
+		bool current = false;
+
+		for (int i = 0; i < sk->prog_cnt && !current; i++)
+			current = !strcmp(de->d_name, sk->progs[i].name);
+		if (!current && de->d_name[0] != '.')
+			unlinkat(dirfd(dir), de->d_name, 0);
+	}
+	if (dir)
+		closedir(dir);
+	return 0;
+}
+
+bool enforcer_adopted(struct enforcer *e)
+{
+	return e->adopted;
+}
+
+/* Link ids behind the pins, so unload can wait until they are really gone. */
+static int pinned_link_ids(__u32 *ids, int max)
+{
+	DIR *dir = opendir(PIN_LINKS);
+	struct dirent *de;
+	int n = 0;
+
+	while (dir && n < max && (de = readdir(dir))) {
+		struct bpf_link_info info = {};
+		__u32 len = sizeof(info);
+		int fd;
+
+		if (de->d_name[0] == '.')
+			continue;
+		{
+			char path[512];
+
+			snprintf(path, sizeof(path), "%s/%s", PIN_LINKS, de->d_name);
+			fd = bpf_obj_get(path);
+		}
+		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len))
+			ids[n++] = info.id;
+		if (fd >= 0)
+			close(fd);
+	}
+	if (dir)
+		closedir(dir);
+	return n;
+}
+
+/*
+ * The kernel releases a link after its last reference, asynchronously;
+ * unload returns once every program is really detached.
+ */
+static void wait_links_gone(const __u32 *ids, int n)
+{
+	for (int tries = 0; tries < 500; tries++) {
+		bool any = false;
+
+		for (int i = 0; i < n && !any; i++) {
+			int fd = bpf_link_get_fd_by_id(ids[i]);
+
+			if (fd >= 0) {
+				close(fd);
+				any = true;
+			}
+		}
+		if (!any)
+			return;
+		usleep(10000);
+	}
+}
+
+int enforcer_unpin(void)
+{
+	const char *const dirs[] = { PIN_LINKS, PIN_MAPS };
+	__u32 ids[64];
+	int n = pinned_link_ids(ids, 64);
+
+	for (int d = 0; d < 2; d++) {
+		DIR *dir = opendir(dirs[d]);
+		struct dirent *de;
+
+		while (dir && (de = readdir(dir)))
+			if (de->d_name[0] != '.')
+				unlinkat(dirfd(dir), de->d_name, 0);
+		if (dir)
+			closedir(dir);
+		rmdir(dirs[d]);
+	}
+	wait_links_gone(ids, n);
+	if (rmdir(WARDEN_PIN_DIR) && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+bool enforcer_pinned(void)
+{
+	return !access(PIN_LINKS, F_OK);
+}
 
 int bpf_lsm_check(char *err, size_t errlen)
 {
@@ -69,6 +276,17 @@ struct enforcer *enforcer_open(char *err, size_t errlen)
 		snprintf(err, errlen, "cannot open the BPF object: %s", strerror(-ret));
 		goto fail;
 	}
+	if (adopt_maps(e) == -ESTALE) {
+		/* another version's maps: start afresh (its links are replaced below) */
+		warden__destroy(e->skel);
+		e->adopted = false;
+		e->skel = warden__open();
+		if (!e->skel) {
+			ret = -errno;
+			snprintf(err, errlen, "cannot open the BPF object: %s", strerror(-ret));
+			goto fail;
+		}
+	}
 	ret = warden__load(e->skel);
 	if (ret == -EPERM) {
 		snprintf(err, errlen, "the kernel (%s) refused to load warden's BPF LSM programs: %s. "
@@ -88,6 +306,20 @@ struct enforcer *enforcer_open(char *err, size_t errlen)
 	if (ret) {
 		snprintf(err, errlen, "cannot attach the BPF LSM programs: %s", strerror(-ret));
 		goto fail;
+	}
+	ret = pin_maps(e);
+	ret = ret ?: pin_links(e);
+	if (ret) {
+		snprintf(err, errlen, "cannot pin warden's BPF state under %s: %s (is bpffs mounted "
+			 "there? mount -t bpf bpf /sys/fs/bpf)", WARDEN_PIN_DIR, strerror(-ret));
+		goto fail;
+	}
+	if (e->adopted) {
+		__u32 slot = 0, id;
+
+		/* the policy in force until the daemon applies its own */
+		if (!bpf_map_lookup_elem(bpf_map__fd(e->skel->maps.policy), &slot, &id))
+			e->rules_fd = bpf_map_get_fd_by_id(id);
 	}
 	return e;
 fail:
@@ -223,6 +455,38 @@ int enforcer_add_rule(struct enforcer *e, const struct rule_entry *r)
 	if (bpf_map_update_elem(e->rules_fd, &r->key, &r->value, BPF_ANY))
 		return -errno;
 	return 0;
+}
+
+uint64_t enforcer_generation(struct enforcer *e)
+{
+	struct rule_key key = { .kind = RULE_GLOBAL };
+	union rule_value v;
+
+	if (e->rules_fd < 0 || bpf_map_lookup_elem(e->rules_fd, &key, &v))
+		return 0;
+	return v.global.generation;
+}
+
+int enforcer_cgroups(struct enforcer *e, uint64_t *ids, uint32_t *agents, int max)
+{
+	int fd = bpf_map__fd(e->skel->maps.agent_by_cgroup), n = 0;
+	__u64 key, next, *prev = NULL;
+	struct cgroup_agent v;
+
+	while (n < max && !bpf_map_get_next_key(fd, prev, &next)) {
+		if (!bpf_map_lookup_elem(fd, &next, &v)) {
+			ids[n] = next;
+			agents[n++] = v.agent;
+		}
+		key = next;
+		prev = &key;
+	}
+	return n;
+}
+
+int enforcer_rules_fd(struct enforcer *e)
+{
+	return e->rules_fd;
 }
 
 int enforcer_counters(struct enforcer *e, uint64_t out[COUNTER_MAX])

@@ -7,6 +7,7 @@
 #ifndef WARDEN_ENFORCER_H
 #define WARDEN_ENFORCER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,8 +22,27 @@ struct ring_buffer;
  */
 int bpf_lsm_check(char *err, size_t errlen);
 
-/* Loads and attaches every program. NULL with errno and a message in err. */
+#define WARDEN_PIN_DIR "/sys/fs/bpf/warden"
+
+/*
+ * Loads and attaches every program and pins maps and links under
+ * WARDEN_PIN_DIR, reusing the maps an earlier daemon pinned (its policy,
+ * cgroups and held processes stay in force throughout). NULL with errno
+ * and a message in err.
+ */
 struct enforcer *enforcer_open(char *err, size_t errlen);
+/* True when enforcer_open found and reused an earlier daemon's maps. */
+bool enforcer_adopted(struct enforcer *e);
+/* The generation of the policy in force (0 before any). */
+uint64_t enforcer_generation(struct enforcer *e);
+/* The agent_by_cgroup entries; returns the count (at most max). */
+int enforcer_cgroups(struct enforcer *e, uint64_t *ids, uint32_t *agents, int max);
+/* fd of the rules map in force, -1 before any. */
+int enforcer_rules_fd(struct enforcer *e);
+/* Whether pinned links exist (enforcement outlives the daemon). */
+bool enforcer_pinned(void);
+/* Removes every pin: once no process holds them, programs detach. */
+int enforcer_unpin(void);
 void enforcer_close(struct enforcer *e);
 
 /*

@@ -121,6 +121,32 @@ static void process_cwd(uint32_t pid, char *out, size_t len)
 	out[n > 0 ? n : 0] = '\0';
 }
 
+/* "c/b/a/" (leaf first, as the kernel walks) -> "/a/b/c" */
+static void reverse_components(const char *in, size_t len, char *out, size_t outlen)
+{
+	size_t end = len, o = 0;
+
+	out[0] = '\0';
+	while (end > 0) {
+		size_t start;
+
+		if (in[end - 1] == '/')
+			end--;
+		start = end;
+		while (start > 0 && in[start - 1] != '/')
+			start--;
+		if (end > start && o + 1 + (end - start) < outlen) {
+			out[o++] = '/';
+			memcpy(out + o, in + start, end - start);
+			o += end - start;
+			out[o] = '\0';
+		}
+		end = start;
+	}
+	if (!o && outlen > 1)
+		snprintf(out, outlen, "/");
+}
+
 static json_object *exec_to_json(const struct exec_event *e, const char *agent, uint64_t seq)
 {
 	json_object *o = json_object_new_object(), *argv = json_object_new_array();
@@ -129,7 +155,12 @@ static json_object *exec_to_json(const struct exec_event *e, const char *agent, 
 
 	add_head(o, &e->head, "exec", agent, seq);
 	field_string(path, sizeof(path), e->path, sizeof(e->path));
-	process_cwd(e->head.pid, cwd, sizeof(cwd));
+	if (e->cwd_len)
+		reverse_components(e->cwd, strnlen(e->cwd, e->cwd_len < sizeof(e->cwd) ? e->cwd_len
+										: sizeof(e->cwd)),
+				   cwd, sizeof(cwd));
+	else
+		process_cwd(e->head.pid, cwd, sizeof(cwd));
 	if (path[0] != '/' && cwd[0])
 		snprintf(full, sizeof(full), "%s/%s", cwd, path);
 	else
@@ -165,32 +196,6 @@ const char *file_op_name(uint32_t op)
 	};
 
 	return op < FILE_OP_MAX && names[op] ? names[op] : "unknown";
-}
-
-/* "c/b/a/" (leaf first, as the kernel walks) -> "/a/b/c" */
-static void reverse_components(const char *in, size_t len, char *out, size_t outlen)
-{
-	size_t end = len, o = 0;
-
-	out[0] = '\0';
-	while (end > 0) {
-		size_t start;
-
-		if (in[end - 1] == '/')
-			end--;
-		start = end;
-		while (start > 0 && in[start - 1] != '/')
-			start--;
-		if (end > start && o + 1 + (end - start) < outlen) {
-			out[o++] = '/';
-			memcpy(out + o, in + start, end - start);
-			o += end - start;
-			out[o] = '\0';
-		}
-		end = start;
-	}
-	if (!o && outlen > 1)
-		snprintf(out, outlen, "/");
 }
 
 static json_object *file_to_json(const struct file_event *e, const char *agent, uint64_t seq)

@@ -24,6 +24,7 @@ static const struct command commands[] = {
 	{ "check", cmd_check, "validate a policy file" },
 	{ "reload", cmd_reload, "switch the daemon to a new policy atomically" },
 	{ "audit", cmd_audit, "daily host and warden audit; silent when clean" },
+	{ "unload", cmd_unload, "remove enforcement: detach and unpin everything" },
 	{ "sandbox-stage", cmd_sandbox_stage, NULL },
 };
 

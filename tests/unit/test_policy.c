@@ -193,6 +193,16 @@ static void test_durations(void **state)
 	assert_int_equal(parse_duration_ms("5 m"), -1);
 }
 
+/* The id every daemon gives the agent called name. */
+static uint32_t id_of(const char *name)
+{
+	struct agent_ids ids = {};
+	uint32_t id = agent_ids_get(&ids, name);
+
+	agent_ids_free(&ids);
+	return id;
+}
+
 /* Compiles text; returns the error (empty on success). */
 static const char *compile_text(const char *text, struct compiled_policy *out)
 {
@@ -264,10 +274,10 @@ static void test_compile_rules(void **state)
 		if (r->key.kind == RULE_EXEC_ALLOW) {
 			assert_int_equal(r->key.dev, sh.dev);
 			assert_int_equal(r->key.ino, sh.ino);
-			assert_int_equal(r->key.agent, 1);
+			assert_int_equal(r->key.agent, id_of("a"));
 			found = true;
 		}
-		if (r->key.kind == RULE_AGENT && r->key.agent == 2)
+		if (r->key.kind == RULE_AGENT && r->key.agent == id_of("b"))
 			assert_int_equal(r->value.agent.exec_mode, EXEC_MODE_FULL);
 		if (r->key.kind == RULE_GLOBAL)
 			assert_int_equal(r->value.global.generation, 7);
@@ -307,12 +317,20 @@ static void test_agent_ids_are_stable(void **state)
 {
 	struct agent_ids ids = {};
 
-	assert_int_equal(agent_ids_get(&ids, "a"), 1);
-	assert_int_equal(agent_ids_get(&ids, "b"), 2);
-	assert_int_equal(agent_ids_get(&ids, "a"), 1);
-	assert_string_equal(agent_ids_name(&ids, 2), "b");
+	struct agent_ids other = {};
+	uint32_t a = agent_ids_get(&ids, "a"), b = agent_ids_get(&ids, "b");
+
+	assert_int_not_equal(a, 0);
+	assert_int_not_equal(b, 0);
+	assert_int_not_equal(a, b);
+	assert_int_equal(agent_ids_get(&ids, "a"), a);
+	assert_string_equal(agent_ids_name(&ids, b), "b");
 	assert_null(agent_ids_name(&ids, 9));
+	/* the same name gets the same id in another daemon, whatever the order */
+	assert_int_equal(agent_ids_get(&other, "b"), b);
+	assert_int_equal(agent_ids_get(&other, "a"), a);
 	agent_ids_free(&ids);
+	agent_ids_free(&other);
 }
 
 static void test_fs_patterns(void **state)
@@ -366,34 +384,34 @@ static void test_fs_compile(void **state)
 		"  \"fs\":{\"workspaceOnly\":true,\"readOnly\":[\"/var\"],"
 		"  \"deny\":[\".env\",\"*.pem\",\"id_rsa*\",\"/etc/passwd\",\"/var/lib\"]}},"
 		"\"b\":{\"workspace\":\"/dev\"}}}", &c), "");
-	assert_non_null(r = find_rule(&c, RULE_FS_DIR, 1, "/tmp"));
+	assert_non_null(r = find_rule(&c, RULE_FS_DIR, id_of("a"), "/tmp"));
 	assert_int_equal(r->value.fs.access, FS_READ | FS_WRITE);
-	assert_non_null(r = find_rule(&c, RULE_FS_DIR, 1, "/etc"));
+	assert_non_null(r = find_rule(&c, RULE_FS_DIR, id_of("a"), "/etc"));
 	assert_int_equal(r->value.fs.access, FS_READ);
-	assert_non_null(r = find_rule(&c, RULE_FS_DIR, 1, "/usr")); /* the baseline */
+	assert_non_null(r = find_rule(&c, RULE_FS_DIR, id_of("a"), "/usr")); /* the baseline */
 	assert_int_equal(r->value.fs.access, FS_READ);
 	/* a deny wins over the baseline's read of the same file */
-	assert_non_null(r = find_rule(&c, RULE_FS_PATH, 1, "/etc/passwd"));
+	assert_non_null(r = find_rule(&c, RULE_FS_PATH, id_of("a"), "/etc/passwd"));
 	assert_int_equal(r->value.fs.access, FS_DENY);
-	assert_non_null(r = find_rule(&c, RULE_FS_DIR, 1, "/var/lib"));
+	assert_non_null(r = find_rule(&c, RULE_FS_DIR, id_of("a"), "/var/lib"));
 	assert_int_equal(r->value.fs.access, FS_DENY);
 	/* the other agent's workspace is denied to a, and a's to b */
-	assert_non_null(r = find_rule(&c, RULE_FS_DIR, 1, "/dev"));
+	assert_non_null(r = find_rule(&c, RULE_FS_DIR, id_of("a"), "/dev"));
 	assert_int_equal(r->value.fs.access, FS_DENY);
-	assert_non_null(r = find_rule(&c, RULE_FS_DIR, 2, "/tmp"));
+	assert_non_null(r = find_rule(&c, RULE_FS_DIR, id_of("b"), "/tmp"));
 	assert_int_equal(r->value.fs.access, FS_DENY);
 	assert_int_equal(count_kind(&c, RULE_FS_NAME), 3);
 	for (size_t i = 0; i < c.n_rules; i++) {
 		const struct rule_entry *e = &c.rules[i];
 
-		if (e->key.kind == RULE_AGENT && e->key.agent == 1) {
+		if (e->key.kind == RULE_AGENT && e->key.agent == id_of("a")) {
 			assert_int_equal(e->value.agent.fs_flags & FS_WORKSPACE_ONLY, FS_WORKSPACE_ONLY);
 			assert_true(e->value.agent.fs_flags & FS_HAS_NAMES);
 			assert_true(e->value.agent.fs_flags & FS_HAS_DENY_DIRS);
 			assert_int_equal(e->value.agent.prefix_lens[0], 6); /* id_rsa */
 			assert_int_equal(e->value.agent.suffix_lens[0], 4); /* .pem */
 		}
-		if (e->key.kind == RULE_FS_CHILD && e->key.agent == 1 &&
+		if (e->key.kind == RULE_FS_CHILD && e->key.agent == id_of("a") &&
 		    e->key.name_hash == fs_name_hash("passwd", 6, 0))
 			have_child = true;
 		if (e->key.kind == RULE_FS_NAME && e->key.dev == NAME_EXACT)

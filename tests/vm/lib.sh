@@ -98,6 +98,8 @@ check_event() {
 
 finish() {
 	stop_daemon
+	# enforcement outlives the daemon (pinned): each test file starts clean
+	"$WARDEN" unload >/dev/null 2>&1
 	echo "$PASS $FAIL" >>"${VMTEST_RESULTS:-/dev/null}"
 	[ "$FAIL" = 0 ]
 }

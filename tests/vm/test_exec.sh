@@ -100,7 +100,7 @@ check "children of the agent stay confined" sh -c \
 	"! $WARDEN run --no-sandbox --agent t -- sh -c 'sh -c \"sh -c /usr/bin/curl\"' 2>/dev/null"
 
 check "status --json reports enforcing and counters" sh -c \
-	"$WARDEN status --json | jq -e '.enforcing == true and .counters.execDenied > 0 and .generation == 1'"
+	"$WARDEN status --json | jq -e '.enforcing == true and .counters.execDenied > 0 and .generation >= 1 and .pinned == true and (.drift|length) == 0'"
 
 stop_daemon
 check_status "status exits 1 when the daemon is stopped" 1 "$WARDEN" status
