@@ -304,12 +304,28 @@ static void watch_dir(struct daemon *d, const char *dir)
 						    IN_CLOSE_WRITE | IN_ATTRIB | IN_ONLYDIR);
 }
 
+/* The parent directory of each path (a bind's SRC for "SRC:DST[:mode]"). */
+static void watch_parents(struct daemon *d, const struct strv *paths)
+{
+	for (size_t i = 0; i < paths->n; i++) {
+		char *copy = strdup(paths->v[i]);
+
+		if (!copy)
+			continue;
+		copy[strcspn(copy, ":")] = '\0';
+		watch_dir(d, dirname(copy));
+		free(copy);
+	}
+}
+
 /*
  * Watches every directory an allowlist entry was resolved in: the agent's
  * PATH for bare names, the parent of an absolute file, a listed directory
  * itself (not its subdirectories). A change there (a package upgrade
  * replaces inodes) re-resolves the policy, so an upgraded binary keeps
  * working and a replaced file does not inherit the old one's allowance.
+ * The parents of readOnly, mustRead and bind paths are watched too: a
+ * knowledge file saved by an editor is a new inode the agent must still read.
  */
 static void rewatch(struct daemon *d)
 {
@@ -340,6 +356,10 @@ static void rewatch(struct daemon *d)
 			}
 			free(copy);
 		}
+		/* files the agent must read, replaced by editors and atomic writers */
+		watch_parents(d, &a->fs.read_only);
+		watch_parents(d, &a->fs.must_read);
+		watch_parents(d, &a->binds);
 	}
 	if (d->epoll_fd >= 0) {
 		struct epoll_event ev = { .events = EPOLLIN, .data.fd = d->inotify_fd };
