@@ -269,6 +269,76 @@ static int deny_other_workspaces(struct fs_builder *b, const struct agent_policy
 	return ret;
 }
 
+/* Whether name matches a deny basename pattern. */
+static bool pattern_matches(const char *pattern, const char *name)
+{
+	enum name_match kind;
+	const char *fixed, *why;
+	size_t len, n = strlen(name);
+
+	if (fs_pattern_parse(pattern, &kind, &fixed, &len, &why))
+		return false;
+	switch (kind) {
+	case NAME_EXACT: return !strcmp(name, fixed);
+	case NAME_PREFIX: return !strncmp(name, fixed, len);
+	case NAME_SUFFIX: return n >= len && !memcmp(name + n - len, fixed, len);
+	}
+	return false;
+}
+
+/* The deny entry that covers path (itself, an ancestor, or its name), or NULL. */
+static const char *denied_by(const struct agent_policy *a, const char *path)
+{
+	const char *base = strrchr(path, '/');
+
+	base = base ? base + 1 : path;
+	for (size_t i = 0; i < a->fs.deny.n; i++) {
+		const char *d = a->fs.deny.v[i];
+		size_t len = strlen(d);
+
+		if (d[0] != '/' ? pattern_matches(d, base)
+				: !strncmp(path, d, len) && (path[len] == '\0' || path[len] == '/' ||
+							     (len == 1 && d[0] == '/')))
+			return d;
+	}
+	return NULL;
+}
+
+/*
+ * Rules that cannot both hold: a path the agent must read, or a bind it is
+ * given, that a deny takes away. The deny would win in the kernel and the
+ * agent would be cut off from what the policy promises it.
+ */
+static int check_conflicts(const struct policy *p, const struct agent_policy *a, char *err,
+			   size_t errlen)
+{
+	const char *deny;
+
+	for (size_t i = 0; i < a->fs.must_read.n; i++)
+		if ((deny = denied_by(a, a->fs.must_read.v[i]))) {
+			snprintf(err, errlen, "%s: agents.%s: mustRead \"%s\" is denied by fs.deny "
+				 "\"%s\": the agent could never read it", p->path, a->name,
+				 a->fs.must_read.v[i], deny);
+			return -EINVAL;
+		}
+	for (size_t i = 0; i < a->binds.n; i++) {
+		char src[PATH_MAX];
+
+		snprintf(src, sizeof(src), "%.*s", (int)strcspn(a->binds.v[i], ":"), a->binds.v[i]);
+		if ((deny = denied_by(a, src))) {
+			snprintf(err, errlen, "%s: agents.%s: bind \"%s\" is denied by fs.deny \"%s\": "
+				 "the agent could never use it", p->path, a->name, a->binds.v[i], deny);
+			return -EINVAL;
+		}
+	}
+	if (a->workspace && (deny = denied_by(a, a->workspace))) {
+		snprintf(err, errlen, "%s: agents.%s: workspace \"%s\" is denied by fs.deny \"%s\"",
+			 p->path, a->name, a->workspace, deny);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int fs_compile(const struct policy *p, const struct agent_policy *a, uint32_t id,
 	       struct compiled_policy *out, struct fs_summary *sum, char *err, size_t errlen)
 {
@@ -277,6 +347,9 @@ int fs_compile(const struct policy *p, const struct agent_policy *a, uint32_t id
 	int ret = 0;
 
 	memset(sum, 0, sizeof(*sum));
+	ret = check_conflicts(p, a, err, errlen);
+	if (ret)
+		return ret;
 	if (a->fs.workspace_only)
 		sum->flags |= FS_WORKSPACE_ONLY;
 	ret = ret ?: add_list(&b, fs_baseline_read, FS_READ);

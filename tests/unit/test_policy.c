@@ -426,6 +426,20 @@ static void test_fs_compile(void **state)
 			       "readOnly \"/no/such/dir\": no such file or directory"));
 	assert_non_null(strstr(compile_text(AGENT("{\"binds\":[\"/no/such:/x:ro\"]}"), &c),
 			       "bind source \"/no/such\""));
+	/* conflicting rules: what the agent must read, a deny takes away */
+	assert_non_null(strstr(compile_text(AGENT("{\"fs\":{\"mustRead\":[\"/etc/passwd\"],"
+						  "\"deny\":[\"/etc\"]}}"), &c),
+			       "agents.coder: mustRead \"/etc/passwd\" is denied by fs.deny \"/etc\""));
+	assert_non_null(strstr(compile_text(AGENT("{\"fs\":{\"deny\":[\"*wd\"]},"
+						  "\"binds\":[\"/etc/passwd:/p:ro\"]}"), &c),
+			       "bind \"/etc/passwd:/p:ro\" is denied by fs.deny \"*wd\""));
+	assert_non_null(strstr(compile_text(AGENT("{\"workspace\":\"/tmp/x\","
+						  "\"fs\":{\"deny\":[\"/tmp\"]}}"), &c),
+			       "workspace \"/tmp/x\" is denied"));
+	/* a prefix of a name is not its parent directory */
+	assert_string_equal(compile_text(AGENT("{\"fs\":{\"mustRead\":[\"/etc/passwd\"],"
+					       "\"deny\":[\"/etc/pass\"]}}"), &c), "");
+	compiled_policy_free(&c);
 }
 
 static void test_load_missing_file(void **state)

@@ -197,20 +197,13 @@ chmod 0666 "$WORK/policy.json"
 reported "a policy writable by everyone" warden.policy-perms "writable by group and others"
 chmod 0644 "$WORK/policy.json"
 
-# 4. amnesia: a policy change cuts the agent off from its task registry
-check "reload a policy whose new deny pattern matches the registry" \
+# 4. amnesia: a policy change that would cut the agent off from its task
+# registry is refused at reload (a deny over a mustRead path is a conflict),
+# so the agent keeps reading it.
+check_status "reload refuses a deny pattern that takes away a mustRead path" 1 \
 	"$WARDEN" reload --policy "$WORK/policy-amnesia.json"
-reported "--agent: the agent can no longer read its registry" agent.amnesia \
-	"agent coder cannot read $BASE/ops/tasks\\.json \\(fs\\.mustRead\\) from inside its confinement" \
-	--agent coder
-check_status "--agent runs only that check" 1 "${AUDIT[@]}" --agent coder --json
-check "--agent: amnesia is all it reports" sh -c \
-	"${AUDIT[*]} --agent coder --json | jq -e 'all(.[]; .id == \"agent.amnesia\") and length == 1'"
-reported "the daily run reports it too" agent.amnesia "$BASE/ops/tasks\\.json"
-check "the knowledge bind stays readable" sh -c \
-	"! ${AUDIT[*]} --agent coder --json | grep -q knowledge"
-check "reload the good policy" "$WARDEN" reload --policy "$WORK/policy.json"
-check_status "--agent: readable again" 0 "${AUDIT[@]}" --agent coder
+check_output "  and says which rules conflict" "mustRead .*tasks\.json.* is denied by fs\.deny"
+check_status "--agent: the registry is still readable" 0 "${AUDIT[@]}" --agent coder
 # file permissions cut it off too: the agent runs as its policy user (nobody)
 chmod 0600 "$BASE/knowledge/notes.md"
 reported "--agent: a knowledge file only root can read" agent.amnesia \
