@@ -264,13 +264,13 @@ static void settle(struct daemon *d, size_t i, bool allow, const char *decision)
 	for (size_t j = 0; j < a->n_pids; j++) {
 		pid_t pid = a->pids[j];
 
-		if (allow) {
-			if (!wait_stopped(pid))
-				log_debug("held pid %d is no longer stopped", pid);
+		/* only a process still stopped is ours: a gone pid may have been reused */
+		if (!wait_stopped(pid))
+			log_debug("held pid %d is gone", pid);
+		else if (allow)
 			kill(pid, SIGCONT);
-		} else {
+		else
 			kill(pid, SIGKILL); /* the program never runs a single instruction */
-		}
 		enforcer_release_held(d->enforcer, pid);
 	}
 	publish_decision(d, a, allow, decision);
@@ -336,11 +336,29 @@ void approvals_adopt_held(struct daemon *d)
 	}
 }
 
+/* Held processes that died meanwhile (killed by the agent) leave their requests. */
+static void forget_gone(struct daemon *d)
+{
+	for (size_t i = 0; i < d->queue.n; i++)
+		for (size_t j = 0; j < d->queue.v[i].n_pids; j++) {
+			pid_t pid = d->queue.v[i].pids[j];
+			char state = process_state(pid);
+
+			if (state && state != 'Z' && state != 'X')
+				continue;
+			enforcer_release_held(d->enforcer, pid);
+			approvals_forget_pid(&d->queue, pid);
+			forget_gone(d); /* the queue changed under the loops */
+			return;
+		}
+}
+
 void approvals_tick(struct daemon *d)
 {
 	ssize_t i;
 
 	reap_notifiers();
+	forget_gone(d);
 	while ((i = approvals_expired(&d->queue, realtime_ms())) >= 0)
 		settle(d, i, d->queue.v[i].fallback_allow, "timeout");
 	/* expired timed grants leave the list (the kernel already ignores them) */
