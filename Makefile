@@ -141,3 +141,20 @@ clean:
 	$(Q)rm -rf $(BUILD)
 
 -include $(BPF_OBJS:.o=.d) $(USER_OBJS:.o=.d) $(UNIT_BINS:=.d) $(HELPER_BINS:=.d)
+
+# make bench: what enforcement costs, against no enforcement and Landlock,
+# in one VM run (scripts/bench.sh); helpers for it in tests/bench/.
+BENCH_SRCS := $(wildcard tests/bench/*.c)
+BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/tests/bench/%,$(BENCH_SRCS))
+
+$(BUILD)/tests/bench/%: tests/bench/%.c
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< -o $@
+
+.PHONY: bench
+bench: deps
+	$(Q)$(MAKE) --no-print-directory test-build $(BENCH_BINS)
+	$(Q)scripts/bench.sh
+
+-include $(BENCH_BINS:=.d)

@@ -225,6 +225,7 @@ int policy_compile(const struct policy *p, struct agent_ids *ids, uint64_t gener
 	int ret;
 
 	err[0] = '\0';
+	resolve_cache_reset();
 	memset(out, 0, sizeof(*out));
 	out->generation = generation;
 	ret = compiled_push(out, &key, &value);

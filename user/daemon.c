@@ -16,6 +16,7 @@
 #include <string.h>
 #include <libgen.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/inotify.h>
 #include <time.h>
 #include <sys/signalfd.h>
@@ -40,6 +41,7 @@
 #define TICK_INTERVAL_S 1 /* heartbeat, approval deadlines, finished runs */
 
 static void rewatch(struct daemon *d);
+static uint64_t monotonic_ms(void);
 
 /* ---- cgroups of agents ---- */
 
@@ -232,6 +234,8 @@ static int apply_policy_file(struct daemon *d, const char *file, char *err, size
 	struct policy *p;
 	int ret;
 
+	uint64_t started = monotonic_ms();
+
 	p = policy_load(file, err, errlen);
 	if (!p)
 		return -EINVAL;
@@ -247,7 +251,10 @@ static int apply_policy_file(struct daemon *d, const char *file, char *err, size
 		return ret;
 	}
 	approvals_add_grants(d, &compiled);
+	d->compile_ms = monotonic_ms() - started;
+	started = monotonic_ms();
 	ret = enforcer_apply(d->enforcer, &compiled);
+	d->load_ms = monotonic_ms() - started;
 	if (ret) {
 		snprintf(err, errlen, "cannot load the compiled policy into the kernel: %s",
 			 strerror(-ret));
@@ -702,6 +709,8 @@ static json_object *handle_reload(struct daemon *d, json_object *req)
 	json_object_object_add(reply, "policy", json_object_new_string(d->policy->path));
 	json_object_object_add(reply, "generation", json_object_new_uint64(d->generation));
 	json_object_object_add(reply, "rules", json_object_new_uint64(d->n_rules));
+	json_object_object_add(reply, "compileMs", json_object_new_uint64(d->compile_ms));
+	json_object_object_add(reply, "loadMs", json_object_new_uint64(d->load_ms));
 	return reply;
 }
 
@@ -938,6 +947,15 @@ int cmd_daemon(int argc, char **argv)
 	if (geteuid()) {
 		log_error("daemon: must run as root (it loads BPF programs)");
 		return 1;
+	}
+	{
+		/* one descriptor per directory rule is held (fs_rules.c): room for big policies */
+		struct rlimit nofile;
+
+		if (!getrlimit(RLIMIT_NOFILE, &nofile) && nofile.rlim_cur < nofile.rlim_max) {
+			nofile.rlim_cur = nofile.rlim_max;
+			setrlimit(RLIMIT_NOFILE, &nofile);
+		}
 	}
 
 	/* Everything that can be checked without the kernel, first. */

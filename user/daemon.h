@@ -43,6 +43,7 @@ struct daemon {
 	struct agent_ids ids;
 	uint64_t generation;
 	size_t n_rules;
+	uint64_t compile_ms, load_ms; /* of the last policy applied: parse+resolve, maps+swap */
 	struct compiled_policy active; /* what the kernel holds; its pins keep fs inodes stable */
 	struct enforcer *enforcer;
 	struct ring_buffer *ring;

@@ -149,7 +149,7 @@ bool enforcer_adopted(struct enforcer *e)
 	return e->adopted;
 }
 
-/* Link ids behind the pins, so unload can wait until they are really gone. */
+/* Program ids behind the link pins, so unload can wait until they are really gone. */
 static int pinned_link_ids(__u32 *ids, int max)
 {
 	DIR *dir = opendir(PIN_LINKS);
@@ -169,8 +169,9 @@ static int pinned_link_ids(__u32 *ids, int max)
 			snprintf(path, sizeof(path), "%s/%s", PIN_LINKS, de->d_name);
 			fd = bpf_obj_get(path);
 		}
+		/* the program, not the link: a link's id goes before it is unhooked */
 		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len))
-			ids[n++] = info.id;
+			ids[n++] = info.prog_id;
 		if (fd >= 0)
 			close(fd);
 	}
@@ -180,8 +181,9 @@ static int pinned_link_ids(__u32 *ids, int max)
 }
 
 /*
- * The kernel releases a link after its last reference, asynchronously;
- * unload returns once every program is really detached.
+ * The kernel releases a link after its last reference, asynchronously, and
+ * puts the program only once it is unhooked: unload returns when every
+ * program is gone.
  */
 static void wait_links_gone(const __u32 *ids, int n)
 {
@@ -189,7 +191,7 @@ static void wait_links_gone(const __u32 *ids, int n)
 		bool any = false;
 
 		for (int i = 0; i < n && !any; i++) {
-			int fd = bpf_link_get_fd_by_id(ids[i]);
+			int fd = bpf_prog_get_fd_by_id(ids[i]);
 
 			if (fd >= 0) {
 				close(fd);

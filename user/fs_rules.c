@@ -105,10 +105,11 @@ static int push_fs(struct fs_builder *b, uint32_t kind, uint64_t dev, uint64_t i
 }
 
 /*
- * The identity of path, kept stable while the policy is in force: an
- * O_PATH descriptor holds the inode in memory, because some filesystems
- * (overlayfs without xino, for directories) hand out a new inode number
- * when an evicted inode is read back.
+ * The identity of path, kept stable while the policy is in force: for a
+ * directory an O_PATH descriptor holds the inode in memory, because
+ * overlayfs without xino hands out a new number when an evicted directory
+ * inode is read back. Files keep their numbers (and are far more
+ * numerous): they are not held.
  */
 static int pin_identity(struct fs_builder *b, const char *path, struct file_id *id,
 			struct stat *st)
@@ -118,9 +119,12 @@ static int pin_identity(struct fs_builder *b, const char *path, struct file_id *
 	if (fd < 0)
 		return -errno;
 	ret = fstat(fd, st) ? -errno : file_identity_fd(fd, id);
-	ret = ret ?: compiled_pin(b->out, fd);
-	if (ret)
-		close(fd);
+	if (!ret && S_ISDIR(st->st_mode)) {
+		ret = compiled_pin(b->out, fd);
+		if (!ret)
+			return 0;
+	}
+	close(fd);
 	return ret;
 }
 

@@ -109,10 +109,12 @@ int cmd_reload(int argc, char **argv)
 						? json_object_get_string(v) : "refused");
 		goto out;
 	}
-	printf("policy %s in force (generation %s, %s rules)\n",
+	printf("policy %s in force (generation %s, %s rules; compiled in %s ms, loaded in %s ms)\n",
 	       json_object_get_string(json_object_object_get(reply, "policy")),
 	       json_object_get_string(json_object_object_get(reply, "generation")),
-	       json_object_get_string(json_object_object_get(reply, "rules")));
+	       json_object_get_string(json_object_object_get(reply, "rules")),
+	       json_object_get_string(json_object_object_get(reply, "compileMs")),
+	       json_object_get_string(json_object_object_get(reply, "loadMs")));
 	ret = 0;
 out:
 	json_object_put(req);

@@ -43,8 +43,42 @@ static int fdinfo_ids(int fd, int *mnt_id, uint64_t *ino)
 	return have_mnt && have_ino ? 0 : -ENOTSUP;
 }
 
+/*
+ * mountinfo is read once per compile, not once per file: a policy of
+ * 100,000 paths would otherwise parse it 100,000 times.
+ */
+static struct {
+	int mnt_id;
+	uint64_t dev;
+} mount_cache[256];
+static size_t mount_cache_n;
+
+void resolve_cache_reset(void)
+{
+	mount_cache_n = 0;
+}
+
 /* The superblock device of mount mnt_id, from /proc/self/mountinfo. */
+static int mount_dev_uncached(int mnt_id, uint64_t *dev);
+
 static int mount_dev(int mnt_id, uint64_t *dev)
+{
+	int ret;
+
+	for (size_t i = 0; i < mount_cache_n; i++)
+		if (mount_cache[i].mnt_id == mnt_id) {
+			*dev = mount_cache[i].dev;
+			return 0;
+		}
+	ret = mount_dev_uncached(mnt_id, dev);
+	if (!ret && mount_cache_n < sizeof(mount_cache) / sizeof(mount_cache[0])) {
+		mount_cache[mount_cache_n].mnt_id = mnt_id;
+		mount_cache[mount_cache_n++].dev = *dev;
+	}
+	return ret;
+}
+
+static int mount_dev_uncached(int mnt_id, uint64_t *dev)
 {
 	char *line = NULL;
 	size_t cap = 0;
@@ -69,10 +103,33 @@ static int mount_dev(int mnt_id, uint64_t *dev)
 	return ret;
 }
 
+/*
+ * statx gives the mount id and the inode number in one call. st_ino is the
+ * kernel's i_ino on every filesystem warden meets, overlayfs included (it
+ * reports its own numbers for directories and the layer's for files, and
+ * sets i_ino to match); only st_dev can differ from the superblock's, so
+ * the device comes from the mount. fdinfo is the fallback for kernels
+ * without STATX_MNT_ID (before 5.8).
+ */
+static int statx_identity(int dirfd, const char *path, int flags, struct file_id *id)
+{
+	struct statx stx;
+
+	if (statx(dirfd, path, flags | AT_STATX_SYNC_AS_STAT, STATX_INO | STATX_MNT_ID, &stx))
+		return -errno;
+	if (!(stx.stx_mask & STATX_MNT_ID))
+		return -ENOTSUP;
+	id->ino = stx.stx_ino;
+	return mount_dev((int)stx.stx_mnt_id, &id->dev);
+}
+
 int file_identity_fd(int fd, struct file_id *id)
 {
 	int mnt_id, err;
 
+	err = statx_identity(fd, "", AT_EMPTY_PATH, id);
+	if (err != -ENOTSUP)
+		return err;
 	err = fdinfo_ids(fd, &mnt_id, &id->ino);
 	if (err)
 		return err;
@@ -81,9 +138,11 @@ int file_identity_fd(int fd, struct file_id *id)
 
 int file_identity(const char *path, struct file_id *id)
 {
-	int fd = open(path, O_PATH | O_CLOEXEC);
-	int err;
+	int fd, err = statx_identity(AT_FDCWD, path, 0, id);
 
+	if (err != -ENOTSUP)
+		return err;
+	fd = open(path, O_PATH | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	err = file_identity_fd(fd, id);

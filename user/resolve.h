@@ -25,6 +25,9 @@ struct file_id {
 	uint64_t ino;
 };
 
+/* Forgets cached mount devices; called at the start of every compile. */
+void resolve_cache_reset(void);
+
 /* Identity of the file at path, following symlinks; 0 or -errno. */
 int file_identity(const char *path, struct file_id *id);
 int file_identity_fd(int fd, struct file_id *id);

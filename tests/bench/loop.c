@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The timed loops of `make bench`. Timing happens here, around tight loops,
+ * with CLOCK_MONOTONIC, so what is measured is the syscall path alone: not
+ * the start of this process, not `warden run` asking the daemon for a
+ * cgroup, not the shell. Each configuration runs this same binary (directly,
+ * under `warden run`, or under the Landlock wrapper), so the only thing that
+ * differs between columns of the table is the enforcement.
+ *
+ *   loop ITERS SAMPLES OP PATH [OP PATH ...]
+ *     open PATH         open(O_RDONLY) + close; every call must succeed
+ *     open-denied PATH  open(O_RDONLY) (+ close if it succeeds); a refusal
+ *                       is the expected outcome under enforcement
+ *     stat PATH         stat()
+ *     exec PATH         fork() + execve(PATH) + waitpid(); must exit 0
+ *   prints "OP NS_PER_OP FAILURES" for each of SAMPLES samples of ITERS calls
+ *   after one untimed warm-up sample of ITERS/10 calls (caches, lazy binding).
+ *
+ *   loop rate PATH RATE SECONDS
+ *     denied opens paced at RATE a second (bursts each millisecond) for
+ *     SECONDS: the event generator. Prints "rate RATE ATTEMPTS REFUSED NS".
+ *     RATE 0 means as fast as possible.
+ *
+ *   loop time CMD [ARGS...]
+ *     runs CMD, prints "time NS STATUS": a workload timed from inside the
+ *     confined process, so `warden run`'s own start-up is not counted.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/* Runs argv to completion; its wait status, or -1 when fork fails. */
+static int spawn(char *const argv[])
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return status;
+}
+
+/* n calls of op on path; returns the calls that did not do what op expects. */
+static long run_op(const char *op, const char *path, long n)
+{
+	char *argv[] = { (char *)path, NULL };
+	struct stat st;
+	long failures = 0;
+
+	if (!strcmp(op, "open")) {
+		for (long i = 0; i < n; i++) {
+			int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+			if (fd < 0)
+				failures++;
+			else
+				close(fd);
+		}
+	} else if (!strcmp(op, "open-denied")) {
+		for (long i = 0; i < n; i++) {
+			int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+			/* not a failure either way: the column says what it means */
+			if (fd >= 0)
+				close(fd);
+		}
+	} else if (!strcmp(op, "stat")) {
+		for (long i = 0; i < n; i++)
+			if (stat(path, &st))
+				failures++;
+	} else if (!strcmp(op, "exec")) {
+		for (long i = 0; i < n; i++)
+			if (spawn(argv) != 0)
+				failures++;
+	} else {
+		return -1;
+	}
+	return failures;
+}
+
+static int loops(int argc, char **argv)
+{
+	long iters = atol(argv[1]), samples = atol(argv[2]);
+
+	if (iters <= 0 || samples <= 0 || argc < 5 || (argc - 3) % 2)
+		return 2;
+	for (int a = 3; a + 1 < argc; a += 2) {
+		const char *op = argv[a], *path = argv[a + 1];
+
+		if (run_op(op, path, iters / 10 + 1) < 0) {
+			fprintf(stderr, "loop: unknown op %s\n", op);
+			return 2;
+		}
+		for (long s = 0; s < samples; s++) {
+			uint64_t t0 = now_ns();
+			long failures = run_op(op, path, iters);
+			uint64_t t1 = now_ns();
+
+			printf("%s %.1f %ld\n", op, (double)(t1 - t0) / iters, failures);
+			/*
+			 * Each refused open is an event: give the daemon time to
+			 * drain them, so the next sample measures a denial with
+			 * its event and not the cheaper full-ring path.
+			 */
+			if (!strcmp(op, "open-denied"))
+				usleep(200 * 1000);
+		}
+		fflush(stdout);
+	}
+	return 0;
+}
+
+static int rate(int argc, char **argv)
+{
+	const char *path = argv[2];
+	long target = atol(argv[3]);
+	double seconds = atof(argv[4]);
+	long attempts = 0, refused = 0;
+	uint64_t t0 = now_ns(), end = t0 + (uint64_t)(seconds * 1e9);
+	struct timespec tick;
+
+	clock_gettime(CLOCK_MONOTONIC, &tick);
+	for (long ms = 1;; ms++) {
+		/* catch up to where the schedule says we should be, then sleep a tick */
+		long due = target ? (long)((double)target * ms / 1000) : attempts + 1000;
+		uint64_t t;
+
+		while (attempts < due) {
+			int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+			attempts++;
+			if (fd >= 0)
+				close(fd);
+			else
+				refused++;
+		}
+		t = now_ns();
+		if (t >= end)
+			break;
+		if (target) {
+			tick.tv_nsec += 1000000;
+			if (tick.tv_nsec >= 1000000000) {
+				tick.tv_nsec -= 1000000000;
+				tick.tv_sec++;
+			}
+			clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &tick, NULL);
+		}
+	}
+	printf("rate %ld %ld %ld %llu\n", target, attempts, refused,
+	       (unsigned long long)(now_ns() - t0));
+	return 0;
+}
+
+static int timed(int argc, char **argv)
+{
+	uint64_t t0 = now_ns();
+	int status = spawn(argv + 2);
+
+	printf("time %llu %d\n", (unsigned long long)(now_ns() - t0),
+	       status >= 0 && WIFEXITED(status) ? WEXITSTATUS(status) : 255);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	int ret = 2;
+
+	if (argc >= 5 && !strcmp(argv[1], "rate"))
+		ret = rate(argc, argv);
+	else if (argc >= 3 && !strcmp(argv[1], "time"))
+		ret = timed(argc, argv);
+	else if (argc >= 5)
+		ret = loops(argc, argv);
+	if (ret == 2)
+		fprintf(stderr, "usage: loop ITERS SAMPLES OP PATH [OP PATH...] | "
+				"loop rate PATH RATE SECONDS | loop time CMD [ARGS...]\n");
+	return ret;
+}
