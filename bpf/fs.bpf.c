@@ -107,34 +107,6 @@ static __always_inline bool rule_hit(struct fs_ctx *c, __u32 kind, __u64 dev, __
 	return bpf_map_lookup_elem(c->rules, &key) != NULL;
 }
 
-/*
- * One step of hashing a name: prefix hashes are FNV-1a over the first k
- * bytes, suffix hashes over the last k bytes read backwards. Run by
- * bpf_loop so the verifier checks the body once, not once per byte.
- */
-static long hash_name_step(__u32 i, void *unused)
-{
-	struct name_buf *nb;
-	__u32 zero = 0, at, next, back;
-
-	nb = bpf_map_lookup_elem(&fs_name_scratch, &zero);
-	if (!nb || i >= WARDEN_NAME_PATTERN_MAX || i >= nb->len)
-		return 1;
-	/* masks the verifier can see: keep the compiler from dropping them */
-	at = i & WARDEN_NAME_PATTERN_MAX;
-	next = (i + 1) & WARDEN_NAME_PATTERN_MAX;
-	back = (nb->len - 1 - i) & (NAME_BUF - 1);
-	barrier_var(at);
-	barrier_var(next);
-	barrier_var(back);
-	at &= WARDEN_NAME_PATTERN_MAX;
-	next &= WARDEN_NAME_PATTERN_MAX;
-	back &= NAME_BUF - 1;
-	nb->prefix_hash[next] = (nb->prefix_hash[at] ^ (__u8)nb->s[at]) * FNV64_PRIME;
-	nb->suffix_hash[next] = (nb->suffix_hash[at] ^ (__u8)nb->s[back]) * FNV64_PRIME;
-	return 0;
-}
-
 static __always_inline bool pattern_hit(struct fs_ctx *c, struct name_buf *nb, __u32 kind,
 					__u32 k)
 {
@@ -167,8 +139,25 @@ static __always_inline __u32 name_denied(struct fs_ctx *c, struct dentry *dentry
 	nb->len = len;
 	nb->prefix_hash[0] = FNV64_OFFSET;
 	nb->suffix_hash[0] = FNV64_OFFSET;
-	bpf_loop(len < WARDEN_NAME_PATTERN_MAX ? len : WARDEN_NAME_PATTERN_MAX, hash_name_step,
-		 NULL, 0);
+	/*
+	 * Prefix hashes are FNV-1a over the first k bytes, suffix hashes over
+	 * the last k bytes read backwards. Arithmetic only in this loop: the
+	 * lookups come after it, which keeps the verifier's work small.
+	 */
+	for (__u32 i = 0; i < WARDEN_NAME_PATTERN_MAX; i++) {
+		__u32 at = i, back = len - 1 - i;
+
+		if (i >= len)
+			break;
+		barrier_var(at);
+		barrier_var(back);
+		at &= WARDEN_NAME_PATTERN_MAX;
+		back &= NAME_BUF - 1;
+		nb->prefix_hash[(at + 1) & WARDEN_NAME_PATTERN_MAX] =
+			(nb->prefix_hash[at] ^ (__u8)nb->s[at]) * FNV64_PRIME;
+		nb->suffix_hash[(at + 1) & WARDEN_NAME_PATTERN_MAX] =
+			(nb->suffix_hash[at] ^ (__u8)nb->s[back]) * FNV64_PRIME;
+	}
 
 	if (c->fs_flags & FS_HAS_NAMES) {
 		if (pattern_hit(c, nb, NAME_EXACT, len))

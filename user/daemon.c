@@ -861,6 +861,7 @@ static int run_loop(struct daemon *d)
 			} else {
 				ring_buffer__consume(d->ring);
 			}
+			events_flush(d);
 		}
 	}
 	ring_buffer__consume(d->ring); /* what arrived before the stop */

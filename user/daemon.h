@@ -75,6 +75,8 @@ int daemon_reload(struct daemon *d, const char *file, char *err, size_t errlen);
 
 /* daemon_events.c: ev gets a seq and goes everywhere; ev is consumed */
 void publish(struct daemon *d, json_object *ev);
+/* Writes out what publish buffered: after each batch of ring-buffer records. */
+void events_flush(struct daemon *d);
 int events_open_log(struct daemon *d);
 void events_close(struct daemon *d);
 /* op "events": the client stays connected and receives every event line */

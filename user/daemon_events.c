@@ -32,6 +32,7 @@ static void rotate_log(struct daemon *d)
 {
 	if (!d->event_log || ftell(d->event_log) < LOG_ROTATE_BYTES)
 		return;
+	fflush(d->event_log);
 	fclose(d->event_log);
 	rename(EVENT_LOG, EVENT_LOG ".1");
 	d->event_log = fopen(EVENT_LOG, "ae");
@@ -90,8 +91,8 @@ void publish(struct daemon *d, json_object *ev)
 		line[len] = '\n';
 		line[len + 1] = '\0';
 		if (d->event_log) {
+			/* flushed once per batch (events_flush), not once per event */
 			fwrite(line, 1, len + 1, d->event_log);
-			fflush(d->event_log);
 			rotate_log(d);
 		}
 		send_to_subscribers(d, ev, line, len + 1);
@@ -105,8 +106,14 @@ void publish(struct daemon *d, json_object *ev)
 		event_format_line(ev, human, sizeof(human));
 		puts(human);
 	}
-	fflush(stdout);
 	json_object_put(ev);
+}
+
+void events_flush(struct daemon *d)
+{
+	if (d->event_log)
+		fflush(d->event_log);
+	fflush(stdout);
 }
 
 json_object *handle_events(struct daemon *d, json_object *req, int client, bool *keep)

@@ -25,7 +25,13 @@ mkfifo "$WORK/pre.in"
  exec bash <"$WORK/pre.in" >"$WORK/pre.out" 2>&1) &
 PRE=$!
 exec 7>"$WORK/pre.in"
-pre() { echo "$1" >&7; sleep 0.7; }
+# pre CMD: runs CMD in the older process and waits until it has finished
+PRE_N=0
+pre() {
+	PRE_N=$((PRE_N + 1))
+	echo "$1; echo done-$PRE_N" >&7
+	for _ in $(seq 200); do grep -q "^done-$PRE_N\$" "$WORK/pre.out" && return 0; sleep 0.05; done
+}
 
 start_daemon "$WORK/a.json" || { finish; exit 1; }
 pre '/usr/bin/curl --version >/dev/null 2>&1; echo pre-curl=$?'
