@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The bwrap command line of an agent's sandbox: namespaces, read-only
+ * system paths, the workspace, binds (:ro by default), and an environment
+ * of env.set and env.pass only.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "sandbox.h"
+
+/* Index of the first occurrence of the words a, b, c in argv, or -1. */
+static int find3(const struct strv *argv, const char *a, const char *b, const char *c)
+{
+	for (size_t i = 0; i + 2 < argv->n; i++)
+		if (!strcmp(argv->v[i], a) && (!b || !strcmp(argv->v[i + 1], b)) &&
+		    (!c || !strcmp(argv->v[i + 2], c)))
+			return (int)i;
+	return -1;
+}
+
+static bool has(const struct strv *argv, const char *word)
+{
+	return strv_contains(argv, word);
+}
+
+static void build(struct sandbox_spec *s, struct strv *argv, char *const *env)
+{
+	char *cmd[] = { "python3", "-c", "print(1)", NULL };
+
+	assert_int_equal(sandbox_argv(s, "/usr/local/bin/warden", cmd, env, argv), 0);
+}
+
+static void spec(struct sandbox_spec *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->agent = strdup("coder");
+	s->user = strdup("nobody");
+	s->workspace = strdup("/srv/agents/coder");
+	strv_push(&s->read_only, "/usr");
+	strv_push(&s->read_only, "/no/such/path/anywhere");
+	strv_push(&s->binds, "/srv/knowledge:/knowledge:ro");
+	strv_push(&s->binds, "/srv/out:/out:rw");
+	strv_push(&s->binds, "/srv/REGRESSIONS.md:/REGRESSIONS.md");
+	strv_push(&s->env_set, "HOME=/workspace");
+	strv_push(&s->env_pass, "LANG");
+}
+
+static void test_namespaces_and_identity(void **state)
+{
+	struct sandbox_spec s;
+	struct strv argv = {};
+
+	spec(&s);
+	build(&s, &argv, NULL);
+	assert_string_equal(argv.v[0], "bwrap");
+	for (const char *const *w = (const char *const[]){ "--unshare-user", "--disable-userns",
+							    "--unshare-pid", "--unshare-ipc",
+							    "--unshare-uts", "--unshare-net",
+							    "--die-with-parent", "--new-session",
+							    "--clearenv", NULL };
+	     *w; w++)
+		if (!has(&argv, *w))
+			fail_msg("missing %s", *w);
+	assert_true(find3(&argv, "--proc", "/proc", NULL) >= 0);
+	assert_true(find3(&argv, "--dev", "/dev", NULL) >= 0);
+	assert_true(find3(&argv, "--tmpfs", "/tmp", NULL) >= 0);
+	/* the first program inside is warden's stage, then the command */
+	assert_true(find3(&argv, "--ro-bind", "/usr/local/bin/warden", SANDBOX_STAGE) >= 0);
+	assert_true(find3(&argv, SANDBOX_STAGE, "sandbox-stage", "--agent") >= 0);
+	assert_string_equal(argv.v[argv.n - 3], "python3");
+	strv_free(&argv);
+	s.share_network = true;
+	build(&s, &argv, NULL);
+	assert_false(has(&argv, "--unshare-net"));
+	strv_free(&argv);
+	sandbox_spec_free(&s);
+}
+
+static void test_paths_and_binds(void **state)
+{
+	struct sandbox_spec s;
+	struct strv argv = {};
+
+	spec(&s);
+	build(&s, &argv, NULL);
+	assert_true(find3(&argv, "--ro-bind", "/usr", "/usr") >= 0);
+	assert_int_equal(find3(&argv, "--ro-bind", "/no/such/path/anywhere", NULL), -1);
+	assert_true(find3(&argv, "--bind", "/srv/agents/coder", SANDBOX_WORKSPACE) >= 0);
+	assert_true(find3(&argv, "--chdir", SANDBOX_WORKSPACE, NULL) >= 0);
+	assert_true(find3(&argv, "--ro-bind", "/srv/knowledge", "/knowledge") >= 0);
+	assert_true(find3(&argv, "--bind", "/srv/out", "/out") >= 0);
+	/* no mode: read-only */
+	assert_true(find3(&argv, "--ro-bind", "/srv/REGRESSIONS.md", "/REGRESSIONS.md") >= 0);
+	strv_free(&argv);
+	free(s.tmp_dir);
+	s.tmp_dir = strdup("/var/lib/warden/tmp/coder");
+	build(&s, &argv, NULL);
+	assert_true(find3(&argv, "--bind", "/var/lib/warden/tmp/coder", "/tmp") >= 0);
+	strv_free(&argv);
+	sandbox_spec_free(&s);
+}
+
+static void test_environment(void **state)
+{
+	char *env[] = { "LANG=C.UTF-8", "OPENAI_API_KEY=sk-secret", "LD_PRELOAD=/x.so",
+			"LANGUAGE=en", NULL };
+	struct sandbox_spec s;
+	struct strv argv = {};
+
+	spec(&s);
+	build(&s, &argv, env);
+	assert_true(find3(&argv, "--setenv", "HOME", "/workspace") >= 0);
+	assert_true(find3(&argv, "--setenv", "LANG", "C.UTF-8") >= 0);
+	/* a default PATH when the policy sets none */
+	assert_true(find3(&argv, "--setenv", "PATH", NULL) >= 0);
+	for (size_t i = 0; i < argv.n; i++) {
+		assert_null(strstr(argv.v[i], "sk-secret"));
+		assert_null(strstr(argv.v[i], "LD_PRELOAD"));
+		assert_string_not_equal(argv.v[i], "LANGUAGE");
+	}
+	/* --clearenv comes before every --setenv */
+	assert_true(find3(&argv, "--clearenv", NULL, NULL) < find3(&argv, "--setenv", NULL, NULL));
+	strv_free(&argv);
+	sandbox_spec_free(&s);
+}
+
+static void test_spec_round_trip(void **state)
+{
+	struct sandbox_spec in, out;
+	json_object *o = json_object_new_object(), *ro = json_object_new_array();
+
+	spec(&in);
+	json_object_object_add(o, "agent", json_object_new_string(in.agent));
+	json_object_object_add(o, "user", json_object_new_string(in.user));
+	json_object_object_add(o, "network", json_object_new_string("host"));
+	json_object_array_add(ro, json_object_new_string("/usr"));
+	json_object_object_add(o, "readOnly", ro);
+	json_object_object_add(o, "binds", json_object_new_array());
+	json_object_object_add(o, "envSet", json_object_new_array());
+	json_object_object_add(o, "envPass", json_object_new_array());
+	assert_int_equal(sandbox_spec_from_json(o, &out), 0);
+	assert_string_equal(out.agent, "coder");
+	assert_true(out.share_network);
+	assert_int_equal(out.read_only.n, 1);
+	assert_null(out.workspace);
+	sandbox_spec_free(&out);
+	json_object_object_del(o, "user");
+	assert_int_not_equal(sandbox_spec_from_json(o, &out), 0);
+	sandbox_spec_free(&out);
+	json_object_put(o);
+	sandbox_spec_free(&in);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_namespaces_and_identity),
+		cmocka_unit_test(test_paths_and_binds),
+		cmocka_unit_test(test_environment),
+		cmocka_unit_test(test_spec_round_trip),
+	};
+
+	return cmocka_run_group_tests_name("sandbox", tests, NULL, NULL);
+}
