@@ -158,3 +158,10 @@ bench: deps
 	$(Q)scripts/bench.sh
 
 -include $(BENCH_BINS:=.d)
+
+# make bench-reload: policies of 1,000, 10,000 and 100,000 rules, time from
+# `warden reload` to enforced, and the daemon's compile/load split.
+.PHONY: bench-reload
+bench-reload: deps
+	$(Q)$(MAKE) --no-print-directory $(BUILD)/warden
+	$(Q)VMTEST_TIMEOUT=900 scripts/vmtest.sh scripts/bench-reload.sh
