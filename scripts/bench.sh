@@ -39,13 +39,12 @@ sid=$(ps -o sid= -p $$ | tr -d ' ')
 ) &
 watcher=$!
 trap 'kill "$watcher" 2>/dev/null' EXIT
-echo "bench: one VM run, about 6 minutes; progress below, raw output in $log" >&2
+echo "bench: one VM run, 4-8 minutes; progress below, raw output in $log" >&2
 # progress lines ("# ...") and errors are shown as they come; the rest is data
 VMTEST_TIMEOUT=${VMTEST_TIMEOUT:-900} scripts/vmtest.sh tests/bench/run-bench.sh 2>&1 |
 	tee "$log" | grep --line-buffered -E '^(# |bench: |vmtest: )' | sed -u 's/^# /bench: /' >&2
 rc=${PIPESTATUS[0]}
 if [ "$rc" != 0 ] || ! grep -q '^# done' "$log"; then
-	grep -E '^@bench error' "$log" | sed 's/^@bench error /bench: /' >&2
 	echo "bench: the VM run failed (exit $rc); last lines of $log:" >&2
 	tail -n 15 "$log" >&2
 	exit 1

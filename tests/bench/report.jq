@@ -80,12 +80,12 @@ def W: 16;
   "  BPF run time/call: every warden program's run time in the window / calls; timed cost/call: configuration's",
   "  median minus none's (includes trampolines, event delivery and noise); Landlock has no per-hook accounting.",
   "",
-  "Events: a confined loop of denied opens at paced rates, \($r.events.steps | length) steps of 2 s each, to `warden events --follow --json`",
+  "Events: a confined loop of denied opens at paced rates, \($r.events.steps | length) steps of \($r.events.stepSeconds) s each, to `warden events --follow --json`",
   ("  target/s" | rpad(12)) + (["generated/s", "delivered", "to stdout", "kernel drops", "sub. drops", "delivered/s", "lossless"] | map(lpad(13)) | add),
   ($r.events.steps[] | ("  " + (if .targetPerSec == 0 then "max" else (.targetPerSec | count) end) | rpad(12))
      + ([(.generatedPerSec | count), (.delivered | count), (.deliveredToStdout | count), (.droppedInKernel | count),
          (.droppedToSubscriber | count), (.deliveredPerSec | count),
          (if .lossless then "yes" else "NO" end)] | map(lpad(13)) | add)),
   "  highest rate without loss: \($r.events.maxLosslessPerSec // 0 | count)/s to the subscriber, \($r.events.maxLosslessToStdoutPerSec | count)/s to the daemon's stdout;",
-  "  losses begin at \($r.events.dropsBeganAtPerSec // "-" | if type == "number" then count else . end)/s sustained for 2 s;",
+  "  losses begin at \($r.events.dropsBeganAtPerSec // "-" | if type == "number" then count else . end)/s sustained for \($r.events.stepSeconds) s;",
   "  best delivery rate to the subscriber: \($r.events.maxDeliveredPerSec | count)/s, one event per \(1e9 / $r.events.maxDeliveredPerSec | human), \(1e9 / $r.events.maxDeliveredPerSec / $r.results.open.configs.none.median | fixed(1)) times this VM's baseline open+close"

@@ -63,7 +63,9 @@ die() {
 now_ns() { date +%s%N; }
 
 start_daemon() {
-	local t0=$(now_ns)
+	local t0
+
+	t0=$(now_ns)
 
 	"$WARDEN" daemon --json --policy "$POLICY" >>"$EVENTS" 2>"$DAEMON_LOG" &
 	DAEMON_PID=$!
@@ -124,21 +126,26 @@ localize() {
 	for f; do
 		real=$(readlink -f "$f")
 		[ -e "$B/local$real" ] && continue
-		mkdir -p "$(dirname "$B/local$real")" && cp -a "$real" "$B/local$real" &&
-			mount --bind "$B/local$real" "$real" || die "cannot localize $real"
+		if ! { mkdir -p "$(dirname "$B/local$real")" && cp -a "$real" "$B/local$real" &&
+			mount --bind "$B/local$real" "$real"; }; then
+			die "cannot localize $real"
+		fi
 	done
 }
 
 setup() {
-	local t0=$(now_ns) bins
+	local t0 bins
 
+	t0=$(now_ns)
 	# tmpfs, not the 9p-backed overlay root: a workspace on a local
 	# filesystem, as on a real host, and no network filesystem noise
-	mkdir -p "$B" && mount -t tmpfs -o size=1536m bench "$B" || die "cannot mount a tmpfs on $B"
-	bins="/usr/bin/true /bin/sh /usr/bin/cat /usr/bin/ls /usr/bin/grep /usr/bin/tar $LOOP $LLRUN $WARDEN"
-	# shellcheck disable=SC2046
-	localize $bins /etc/ld.so.cache /lib64/ld-linux-x86-64.so.2 \
-		$(ldd $bins 2>/dev/null | awk '$3 ~ /^\// { print $3 }')
+	mkdir -p "$B" || die "cannot create $B"
+	mount -t tmpfs -o size=1536m bench "$B" || die "cannot mount a tmpfs on $B"
+	bins=(/usr/bin/true /bin/sh /usr/bin/cat /usr/bin/ls /usr/bin/grep /usr/bin/tar
+	      "$LOOP" "$LLRUN" "$WARDEN")
+	# shellcheck disable=SC2046 # one library path a word
+	localize "${bins[@]}" /etc/ld.so.cache /lib64/ld-linux-x86-64.so.2 \
+		$(ldd "${bins[@]}" 2>/dev/null | awk '$3 ~ /^\// { print $3 }')
 
 	mkdir -p "$WS" "$B/data" "$B/ro" "$B/bins" "$B/secret"
 	echo "workspace file" >"$WS/file.txt"
@@ -146,8 +153,9 @@ setup() {
 	echo "small file" >"$B/data/small.txt"
 	(cd "$B/ro" && seq -f 'r%05g' "$N_RULES" | xargs touch) || die "cannot create $B/ro"
 	# distinct inodes with true's contents: one tee a batch, not 1,000 cp
-	seq -f "$B/bins/t%04g" "$N_BINS" | xargs sh -c 'tee "$@" </bin/true >/dev/null' tee &&
-		chmod 755 "$B"/bins/* || die "cannot create $B/bins"
+	seq -f "$B/bins/t%04g" "$N_BINS" | xargs sh -c 'tee "$@" </bin/true >/dev/null' tee ||
+		die "cannot create $B/bins"
+	chmod 755 "$B"/bins/* || die "cannot create $B/bins"
 	# a source tree to unpack: the kernel's uapi headers, ~800 files, 6 MB
 	tar cf "$B/data/src.tar" -C /usr/include linux || die "cannot make the source tarball"
 	# 2,000 short commands as an agent's shell runs them: builtins, file
@@ -260,9 +268,10 @@ measure() {
 
 # rotate N WORDS...: WORDS rotated left by N
 rotate() {
-	local n=$1
+	local n=$1 a k i
 	shift
-	local a=("$@") k=${#a[@]}
+	a=("$@")
+	k=${#a[@]}
 
 	for ((i = 0; i < k; i++)); do printf '%s ' "${a[$(((i + n) % k))]}"; done
 }
@@ -344,6 +353,7 @@ event_throughput() {
 	local rate out t_end last size t_last sub_pid
 	local size0 sub0 drop0 subdrop0 attempts refused gen_ns
 
+	emit info event_seconds "$EVENT_SECONDS"
 	: >"$SUBSCRIBED"
 	"$WARDEN" events --follow --json >"$SUBSCRIBED" 2>/tmp/bench-subscriber.log &
 	sub_pid=$!

@@ -138,7 +138,7 @@ def rows: [
                  landlock: "no warden; an equivalent Landlock ruleset" },
       results: $results,
       hooks: { perProgram: $per_prog, windows: $windows, vsLandlock: $vs_landlock },
-      events: { steps: $steps, maxLosslessPerSec: ($lossless_max // 0),
+      events: { stepSeconds: (info("event_seconds")[0] | tonumber? // null), steps: $steps, maxLosslessPerSec: ($lossless_max // 0),
                 dropsBeganAtPerSec: ($first_loss.generatedPerSec // null),
                 maxLosslessToStdoutPerSec: $stdout_lossless_max,
                 maxDeliveredPerSec: ($steps | map(.deliveredPerSec) | max) },
