@@ -346,20 +346,6 @@ static int config_fail(struct config_parser *cp, const char *where, const char *
 	return -EINVAL;
 }
 
-static const char *type_word(json_object *o)
-{
-	switch (json_object_get_type(o)) {
-	case json_type_null: return "null";
-	case json_type_boolean: return "a boolean";
-	case json_type_double: return "a number";
-	case json_type_int: return "an integer";
-	case json_type_object: return "an object";
-	case json_type_array: return "an array";
-	case json_type_string: return "a string";
-	}
-	return "a value";
-}
-
 static int config_int(struct config_parser *cp, json_object *v, const char *where, long lo,
 		      long hi, int *out)
 {
@@ -367,7 +353,7 @@ static int config_int(struct config_parser *cp, json_object *v, const char *wher
 
 	if (!json_object_is_type(v, json_type_int))
 		return config_fail(cp, where, "expected an integer from %ld to %ld, got %s", lo, hi,
-				   type_word(v));
+				   json_type_word(v));
 	n = json_object_get_int64(v);
 	if (n < lo || n > hi)
 		return config_fail(cp, where, "%lld is not from %ld to %ld", (long long)n, lo, hi);
@@ -381,7 +367,7 @@ static int config_ports(struct config_parser *cp, json_object *v, struct audit_c
 	int *ports;
 
 	if (!json_object_is_type(v, json_type_array))
-		return config_fail(cp, "audit.allowedPorts", "expected an array, got %s", type_word(v));
+		return config_fail(cp, "audit.allowedPorts", "expected an array, got %s", json_type_word(v));
 	n = json_object_array_length(v);
 	ports = calloc(n + 1, sizeof(*ports));
 	if (!ports)
@@ -408,7 +394,7 @@ static int config_state_file(struct config_parser *cp, json_object *v, struct au
 	char *s;
 
 	if (!json_object_is_type(v, json_type_string))
-		return config_fail(cp, "audit.stateFile", "expected a string, got %s", type_word(v));
+		return config_fail(cp, "audit.stateFile", "expected a string, got %s", json_type_word(v));
 	if (json_object_get_string(v)[0] != '/')
 		return config_fail(cp, "audit.stateFile", "\"%s\" is not an absolute path",
 				   json_object_get_string(v));
@@ -425,7 +411,7 @@ static int config_section(struct config_parser *cp, json_object *audit, struct a
 	int err = 0;
 
 	if (!json_object_is_type(audit, json_type_object))
-		return config_fail(cp, "audit", "expected an object, got %s", type_word(audit));
+		return config_fail(cp, "audit", "expected an object, got %s", json_type_word(audit));
 	json_object_object_foreach(audit, key, val) {
 		char at[512];
 
@@ -477,7 +463,7 @@ int audit_config_parse(const char *text, const char *name, struct audit_config *
 		snprintf(at, sizeof(at), "line %d, column %d", line, col);
 		ret = config_fail(&cp, at, "invalid JSON%s", root ? ": text after the object" : "");
 	} else if (!json_object_is_type(root, json_type_object)) {
-		ret = config_fail(&cp, "(top level)", "expected an object, got %s", type_word(root));
+		ret = config_fail(&cp, "(top level)", "expected an object, got %s", json_type_word(root));
 	} else {
 		json_object_object_foreach(root, key, val) {
 			ret = strcmp(key, "audit") ?

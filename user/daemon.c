@@ -585,6 +585,28 @@ static json_object *handle_status(struct daemon *d)
 	return o;
 }
 
+/*
+ * The agent a request names, and the start of the reply: {"ok": true,
+ * "confined": ...}, or an error reply with *a NULL.
+ */
+static json_object *agent_reply(struct daemon *d, json_object *req,
+				const struct agent_policy **a)
+{
+	json_object *v, *reply;
+
+	*a = NULL;
+	if (!json_object_object_get_ex(req, "agent", &v) || !json_object_is_type(v, json_type_string))
+		return control_error("missing \"agent\"");
+	*a = policy_agent(d->policy, json_object_get_string(v));
+	if (!*a)
+		return control_error("agent \"%s\" is not in the policy %s", json_object_get_string(v),
+				     d->policy->path);
+	reply = json_object_new_object();
+	json_object_object_add(reply, "ok", json_object_new_boolean(1));
+	json_object_object_add(reply, "confined", json_object_new_boolean((*a)->confined));
+	return reply;
+}
+
 /* Places the caller (by its kernel-reported pid) in a new cgroup of the agent. */
 static json_object *handle_run(struct daemon *d, json_object *req, int client)
 {
@@ -596,17 +618,9 @@ static json_object *handle_run(struct daemon *d, json_object *req, int client)
 	uid_t uid;
 	int err;
 
-	if (!json_object_object_get_ex(req, "agent", &v) || !json_object_is_type(v, json_type_string))
-		return control_error("run: missing \"agent\"");
-	a = policy_agent(d->policy, json_object_get_string(v));
-	if (!a)
-		return control_error("agent \"%s\" is not in the policy %s", json_object_get_string(v),
-				     d->policy->path);
-	reply = json_object_new_object();
-	json_object_object_add(reply, "ok", json_object_new_boolean(1));
-	json_object_object_add(reply, "confined", json_object_new_boolean(a->confined));
-	if (!a->confined)
-		return reply; /* the policy says so explicitly: runs as the caller is */
+	reply = agent_reply(d, req, &a);
+	if (!a || !a->confined)
+		return reply; /* an error, or the policy says so explicitly: runs as the caller is */
 
 	err = control_peer(client, &pid, &uid);
 	if (err)
@@ -645,18 +659,10 @@ fail:
 static json_object *handle_spec(struct daemon *d, json_object *req)
 {
 	const struct agent_policy *a;
-	json_object *v, *reply;
+	json_object *reply;
 
-	if (!json_object_object_get_ex(req, "agent", &v) || !json_object_is_type(v, json_type_string))
-		return control_error("spec: missing \"agent\"");
-	a = policy_agent(d->policy, json_object_get_string(v));
-	if (!a)
-		return control_error("agent \"%s\" is not in the policy %s", json_object_get_string(v),
-				     d->policy->path);
-	reply = json_object_new_object();
-	json_object_object_add(reply, "ok", json_object_new_boolean(1));
-	json_object_object_add(reply, "confined", json_object_new_boolean(a->confined));
-	if (a->confined)
+	reply = agent_reply(d, req, &a);
+	if (a && a->confined)
 		json_object_object_add(reply, "sandbox", sandbox_spec_to_json(d->policy, a));
 	return reply;
 }

@@ -53,7 +53,7 @@ static void join_where(char *out, size_t len, const char *where, const char *key
 	snprintf(out, len, "%s%s%s", where, where[0] ? "." : "", key);
 }
 
-static const char *json_type_word(json_object *o)
+const char *json_type_word(json_object *o)
 {
 	switch (json_object_get_type(o)) {
 	case json_type_null: return "null";

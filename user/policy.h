@@ -85,6 +85,10 @@ const char *agent_exec_path(const struct agent_policy *a);
 
 const char *exec_security_name(int security);
 
+/* "a string", "an array", ... for error messages about a JSON value's type. */
+struct json_object;
+const char *json_type_word(struct json_object *o);
+
 /* "5m", "30s", "2h", "1d", "500ms" -> milliseconds; -1 on a bad duration. */
 long long parse_duration_ms(const char *s);
 
