@@ -374,13 +374,17 @@ static __always_inline bool internal_mount(struct vfsmount *vfsmnt)
 SEC("lsm/file_open")
 int BPF_PROG(fs_file_open, struct file *file, int ret)
 {
-	struct dentry *dentry = BPF_CORE_READ(file, f_path.dentry);
-	struct vfsmount *mnt = BPF_CORE_READ(file, f_path.mnt);
-	__u32 mode = BPF_CORE_READ(file, f_mode), want = 0;
+	struct dentry *dentry;
+	struct vfsmount *mnt;
+	__u32 mode, want = 0;
 	struct fs_ctx c = {};
 	__u64 magic;
 
+	/* unmanaged processes leave after the cgroup lookup, before any field read */
 	FS_BEGIN(c, ret);
+	dentry = BPF_CORE_READ(file, f_path.dentry);
+	mnt = BPF_CORE_READ(file, f_path.mnt);
+	mode = BPF_CORE_READ(file, f_mode);
 	magic = sb_magic(dentry);
 	/* reopened pipes and sockets (/proc/self/fd/N), namespaces: no place in a tree */
 	if (magic == PIPEFS_MAGIC || magic == SOCKFS_MAGIC || magic == ANON_INODE_FS_MAGIC ||
