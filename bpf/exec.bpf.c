@@ -267,11 +267,15 @@ int BPF_PROG(exec_bprm_check_security, struct linux_binprm *bprm, int ret)
 SEC("lsm/bprm_committed_creds")
 int BPF_PROG(exec_bprm_committed_creds, struct linux_binprm *bprm)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct exec_event *e = bpf_task_storage_get(&pending_hold, task, NULL, 0);
+	struct task_struct *task;
+	struct exec_event *e;
 	struct held_exec h = {};
 	__u32 tgid;
 
+	if (!current_agent())
+		return 0; /* unmanaged: nothing can be held here */
+	task = bpf_get_current_task_btf();
+	e = bpf_task_storage_get(&pending_hold, task, NULL, 0);
 	if (!e)
 		return 0;
 	if (e->head.verdict != VERDICT_HOLD) {
