@@ -663,7 +663,7 @@ static json_object *handle_spec(struct daemon *d, json_object *req)
 
 	reply = agent_reply(d, req, &a);
 	if (a && a->confined)
-		json_object_object_add(reply, "sandbox", sandbox_spec_to_json(d->policy, a));
+		json_object_object_add(reply, "sandbox", sandbox_spec_to_json(a));
 	return reply;
 }
 

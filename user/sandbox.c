@@ -31,13 +31,12 @@ static void add_string(json_object *o, const char *key, const char *value)
 		json_object_object_add(o, key, json_object_new_string(value));
 }
 
-json_object *sandbox_spec_to_json(const struct policy *p, const struct agent_policy *a)
+json_object *sandbox_spec_to_json(const struct agent_policy *a)
 {
 	json_object *o = json_object_new_object();
 	struct strv ro = {};
 	char tmp[PATH_MAX];
 
-	(void)p;
 	for (size_t i = 0; fs_baseline_read[i]; i++)
 		if (strncmp(fs_baseline_read[i], "/dev/", 5)) /* --dev provides devices */
 			strv_push(&ro, fs_baseline_read[i]);

@@ -40,7 +40,7 @@ struct sandbox_spec {
 };
 
 /* The spec of agent a as JSON (daemon side). */
-json_object *sandbox_spec_to_json(const struct policy *p, const struct agent_policy *a);
+json_object *sandbox_spec_to_json(const struct agent_policy *a);
 /* Parses it back (run side); 0 or -EINVAL. */
 int sandbox_spec_from_json(json_object *o, struct sandbox_spec *s);
 void sandbox_spec_free(struct sandbox_spec *s);
