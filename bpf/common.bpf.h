@@ -128,6 +128,40 @@ static __always_inline void fill_event_head(struct event_head *h, __u32 type, __
 	bpf_get_current_comm(h->comm, sizeof(h->comm));
 }
 
+/* The cgroup2 id of a task (what bpf_get_current_cgroup_id() is for current). */
+static __always_inline __u64 task_cgroup_id(struct task_struct *task)
+{
+	return BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
+}
+
+/*
+ * A denial that is about no file (a process event): op and reason as in
+ * warden.h, target_pid the process acted on (0: none), detail what the op
+ * was about (a capability, an ioctl command, a signal), sent as "access".
+ */
+static __always_inline void emit_process_denial(__u32 agent, __u32 op, __u32 reason,
+						__u32 target_pid, __u32 detail)
+{
+	struct file_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	void *rules = current_rules();
+
+	count(COUNTER_PROCESS_DENIED);
+	if (!e) {
+		count(COUNTER_EVENTS_DROPPED);
+		return;
+	}
+	fill_event_head(&e->head, EVENT_PROCESS, VERDICT_DENY, reason, agent,
+			rules ? rules_generation(rules) : 0);
+	e->dev = 0;
+	e->ino = 0;
+	e->op = op;
+	e->access = detail;
+	e->target_pid = target_pid;
+	e->path_len = 0;
+	e->path[0] = '\0';
+	bpf_ringbuf_submit(e, 0);
+}
+
 /* Kernel dev_t of an inode's filesystem and its number: a file's identity. */
 static __always_inline __u64 inode_dev(struct inode *inode)
 {

@@ -39,11 +39,26 @@ char LICENSE[] SEC("license") = "GPL";
 #define ANON_INODE_FS_MAGIC 0x09041934
 #define NSFS_MAGIC 0x6e736673
 #define CGROUP2_SUPER_MAGIC 0x63677270
+#define CGROUP_SUPER_MAGIC 0x27e0eb
 #define PROC_SUPER_MAGIC 0x9fa0
+#define SYSFS_MAGIC 0x62656572
+#define SECURITYFS_MAGIC 0x73636673
+#define DEBUGFS_MAGIC 0x64626720
+#define TRACEFS_MAGIC 0x74726163
+#define BPF_FS_MAGIC 0xcafe4a11
+#define CONFIGFS_MAGIC 0x62656570
+#define EFIVARFS_MAGIC 0xde5e81e4
+#define PSTOREFS_MAGIC 0x6165676C
+
+#define FS_IOC_SETFLAGS 0x40086602
+#define FS_IOC32_SETFLAGS 0x40046602
+#define FS_IOC_FSSETXATTR 0x401c5820
 
 #define NAME_BUF 256
 #define S_IFMT 00170000
 #define S_IFDIR 0040000
+#define S_IFCHR 0020000
+#define S_IFBLK 0060000
 
 struct name_buf {
 	char s[NAME_BUF];
@@ -326,11 +341,82 @@ static __always_inline void emit_file(struct fs_ctx *c, __u32 op, __u32 want, __
 	bpf_ringbuf_submit(e, 0);
 }
 
+static __always_inline __u64 sb_magic(struct dentry *dentry)
+{
+	return BPF_CORE_READ(dentry, d_sb, s_magic);
+}
+
+/*
+ * The kernel's own filesystems: writing there changes the kernel, not a
+ * file (/proc/sys/kernel/core_pattern runs a program as root outside every
+ * cgroup; /sys, bpffs pins, cgroupfs, securityfs, debugfs, tracefs ...).
+ * No rule of a policy makes them writable to a confined task.
+ */
+static __always_inline bool kernel_fs(__u64 magic)
+{
+	return magic == PROC_SUPER_MAGIC || magic == SYSFS_MAGIC || magic == CGROUP2_SUPER_MAGIC ||
+	       magic == CGROUP_SUPER_MAGIC || magic == SECURITYFS_MAGIC ||
+	       magic == DEBUGFS_MAGIC || magic == TRACEFS_MAGIC || magic == BPF_FS_MAGIC ||
+	       magic == CONFIGFS_MAGIC || magic == EFIVARFS_MAGIC || magic == PSTOREFS_MAGIC;
+}
+
+static __always_inline bool name_eq(const char *name, const char *want, int len)
+{
+	for (int i = 0; i < len; i++)
+		if (name[i] != want[i])
+			return false;
+	return true;
+}
+
+/*
+ * The /proc files ordinary programs write about themselves:
+ * /proc/PID/{oom_score_adj,oom_adj,comm,timerslack_ns} (and under
+ * task/TID). The kernel checks that the writer may touch that process.
+ */
+static __always_inline bool proc_self_tunable(struct dentry *dentry)
+{
+	const unsigned char *parent = BPF_CORE_READ(dentry, d_parent, d_name.name);
+	char name[16] = {}, first = 0;
+	long n;
+
+	bpf_probe_read_kernel(&first, 1, parent);
+	if (first < '0' || first > '9')
+		return false;
+	n = bpf_probe_read_kernel_str(name, sizeof(name), BPF_CORE_READ(dentry, d_name.name));
+	return (n == 14 && name_eq(name, "oom_score_adj", 13)) ||
+	       (n == 8 && name_eq(name, "oom_adj", 7)) || (n == 5 && name_eq(name, "comm", 4)) ||
+	       (n == 14 && name_eq(name, "timerslack_ns", 13));
+}
+
+/*
+ * Device nodes a confined task may open: the /dev baseline (null, zero,
+ * full, random, urandom; tty, console, ptmx; terminals and pseudo-terminals).
+ * No block device, no raw memory, no kernel log, no fuse, tun or kvm.
+ */
+static __always_inline bool device_allowed(struct inode *inode)
+{
+	__u32 mode = BPF_CORE_READ(inode, i_mode) & S_IFMT, rdev, major, minor;
+
+	if (mode != S_IFCHR)
+		return mode != S_IFBLK;
+	rdev = BPF_CORE_READ(inode, i_rdev);
+	major = rdev >> 20;
+	minor = rdev & 0xfffff;
+	if (major == 1)
+		return minor == 3 || minor == 5 || minor == 7 || minor == 8 || minor == 9;
+	return major == 4 || major == 5 || (major >= 136 && major <= 143);
+}
+
 /* Judges one access and reports a denial; 0 or -EPERM. */
 static __always_inline int fs_check(struct fs_ctx *c, __u32 op, struct dentry *dentry,
 				    struct vfsmount *vfsmnt, __u32 want)
 {
-	__u32 granted, reason = fs_judge(c, dentry, vfsmnt, want, &granted);
+	__u32 granted = 0, reason;
+
+	if ((want & FS_WRITE) && kernel_fs(sb_magic(dentry)))
+		reason = REASON_KERNEL_FS;
+	else
+		reason = fs_judge(c, dentry, vfsmnt, want, &granted);
 
 	if (!reason)
 		return 0;
@@ -350,11 +436,6 @@ static __always_inline int fs_check(struct fs_ctx *c, __u32 op, struct dentry *d
 		if (__s < 0)               \
 			return -EPERM;     \
 	} while (0)
-
-static __always_inline __u64 sb_magic(struct dentry *dentry)
-{
-	return BPF_CORE_READ(dentry, d_sb, s_magic);
-}
 
 /*
  * A mount no namespace can reach: overlayfs's private clones of its layers
@@ -409,6 +490,13 @@ int BPF_PROG(fs_file_open, struct file *file, int ret)
 		emit_file(&c, FILE_OP_OPEN_WRITE, want, REASON_FS_CGROUPFS, dentry, mnt);
 		return -EPERM;
 	}
+	if (magic == PROC_SUPER_MAGIC && proc_self_tunable(dentry))
+		return 0;
+	if (!device_allowed(BPF_CORE_READ(file, f_inode))) {
+		emit_file(&c, (want & FS_WRITE) ? FILE_OP_OPEN_WRITE : FILE_OP_OPEN_READ, want,
+			  REASON_DEVICE, dentry, mnt);
+		return -EPERM;
+	}
 	return fs_check(&c, (want & FS_WRITE) ? FILE_OP_OPEN_WRITE : FILE_OP_OPEN_READ, dentry, mnt, want);
 }
 
@@ -417,8 +505,14 @@ int BPF_PROG(fs_path_mknod, const struct path *dir, struct dentry *dentry, umode
 	     unsigned int dev, int ret)
 {
 	struct fs_ctx c = {};
+	__u32 type = mode & S_IFMT;
 
 	FS_BEGIN(c, ret);
+	if (type == S_IFCHR || type == S_IFBLK) {
+		/* a device node is a door to hardware, whatever directory it is in */
+		emit_file(&c, FILE_OP_CREATE, FS_WRITE, REASON_DEVICE, dentry, BPF_CORE_READ(dir, mnt));
+		return -EPERM;
+	}
 	return fs_check(&c, FILE_OP_CREATE, dentry, BPF_CORE_READ(dir, mnt), FS_WRITE);
 }
 
@@ -587,4 +681,72 @@ int BPF_PROG(fs_file_mprotect, struct vm_area_struct *vma, unsigned long reqprot
 		return ret;
 	FS_BEGIN(c, ret);
 	return check_exec_mapping(&c, FILE_OP_MPROTECT_EXEC, file);
+}
+
+/*
+ * Attributes, times and flags. The inode hooks carry no mount, so the walk
+ * stays inside the file's filesystem (dentry parents are the file's real
+ * directories, whatever bind mount it was reached through): a rule on the
+ * file, its directories, or the root of the mount it lives on decides.
+ * A change is refused where a deny rule or pattern applies or the closest
+ * rule is read-only. No rule at all is let through here: overlayfs repeats
+ * the call on its upper layer, whose directories no rule names, and the
+ * agent-visible call before it was judged already.
+ */
+static __always_inline int attr_check(struct fs_ctx *c, __u32 op, struct dentry *dentry)
+{
+	__u32 granted = 0, reason;
+
+	if (kernel_fs(sb_magic(dentry)))
+		reason = REASON_KERNEL_FS;
+	else
+		reason = fs_judge(c, dentry, NULL, FS_WRITE, &granted);
+	if (reason == REASON_FS_NOT_ALLOWED && !granted)
+		return 0;
+	if (!reason)
+		return 0;
+	emit_file(c, op, FS_WRITE, reason, dentry, NULL);
+	return -EPERM;
+}
+
+SEC("lsm/inode_setxattr")
+int BPF_PROG(fs_inode_setxattr, struct user_namespace *mnt_userns, struct dentry *dentry,
+	     const char *name, const void *value, size_t size, int flags, int ret)
+{
+	struct fs_ctx c = {};
+
+	FS_BEGIN(c, ret);
+	return attr_check(&c, FILE_OP_SETXATTR, dentry);
+}
+
+SEC("lsm/inode_removexattr")
+int BPF_PROG(fs_inode_removexattr, struct user_namespace *mnt_userns, struct dentry *dentry,
+	     const char *name, int ret)
+{
+	struct fs_ctx c = {};
+
+	FS_BEGIN(c, ret);
+	return attr_check(&c, FILE_OP_SETXATTR, dentry);
+}
+
+SEC("lsm/inode_setattr")
+int BPF_PROG(fs_inode_setattr, struct dentry *dentry, struct iattr *attr, int ret)
+{
+	struct fs_ctx c = {};
+
+	FS_BEGIN(c, ret);
+	return attr_check(&c, FILE_OP_SETATTR, dentry);
+}
+
+/* chattr: immutable, append-only and the other inode flags, through an open file. */
+SEC("lsm/file_ioctl")
+int BPF_PROG(fs_file_ioctl, struct file *file, unsigned int cmd, unsigned long arg, int ret)
+{
+	struct fs_ctx c = {};
+
+	if (ret || (cmd != FS_IOC_SETFLAGS && cmd != FS_IOC32_SETFLAGS && cmd != FS_IOC_FSSETXATTR))
+		return ret;
+	FS_BEGIN(c, ret);
+	return fs_check(&c, FILE_OP_SETATTR, BPF_CORE_READ(file, f_path.dentry),
+			BPF_CORE_READ(file, f_path.mnt), FS_WRITE);
 }

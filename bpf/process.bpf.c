@@ -16,32 +16,10 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-static __always_inline __u64 task_cgroup_id(struct task_struct *task)
-{
-	return BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
-}
-
 static __always_inline void emit_process(struct cgroup_agent *ca, __u32 op, __u32 reason,
 					 struct task_struct *target)
 {
-	struct file_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	void *rules = current_rules();
-
-	count(COUNTER_PROCESS_DENIED);
-	if (!e) {
-		count(COUNTER_EVENTS_DROPPED);
-		return;
-	}
-	fill_event_head(&e->head, EVENT_PROCESS, VERDICT_DENY, reason, ca->agent,
-			rules ? rules_generation(rules) : 0);
-	e->dev = 0;
-	e->ino = 0;
-	e->op = op;
-	e->access = 0;
-	e->target_pid = target ? BPF_CORE_READ(target, tgid) : 0;
-	e->path_len = 0;
-	e->path[0] = '\0';
-	bpf_ringbuf_submit(e, 0);
+	emit_process_denial(ca->agent, op, reason, target ? BPF_CORE_READ(target, tgid) : 0, 0);
 }
 
 /* -EPERM when a confined caller reaches outside its own cgroup. */

@@ -44,6 +44,7 @@ enum rule_kind {
 			      * apart from files because overlayfs without xino numbers
 			      * directories from its own counter, which can equal a
 			      * file's inode number on the same overlay */
+	RULE_AGENT_CAPS = 9, /* agent's capabilities: dev = ino = 0; value caps_rule */
 };
 
 /* fs access bits, in RULE_FS_PATH/RULE_FS_DIR values and in requests */
@@ -129,6 +130,25 @@ struct fs_rule {
 	__u64 reserved2[3];
 };
 
+/*
+ * The capabilities a confined task may use, one bit per CAP_* number. Every
+ * other capability check of a confined task fails, whatever its uid and
+ * whichever user namespace it asks in.
+ */
+struct caps_rule {
+	__u64 allowed;
+	__u64 reserved[3];
+};
+
+/*
+ * Kept by every confined agent: what ordinary root work in its own files
+ * needs (CHOWN, DAC_OVERRIDE, FOWNER, FSETID, KILL, SETGID, SETUID, SETPCAP,
+ * SYS_CHROOT, AUDIT_WRITE). Used too when an agent has no caps_rule.
+ */
+#define WARDEN_CAPS_DEFAULT                                                               \
+	((1ULL << 0) | (1ULL << 1) | (1ULL << 3) | (1ULL << 4) | (1ULL << 5) | (1ULL << 6) | \
+	 (1ULL << 7) | (1ULL << 8) | (1ULL << 18) | (1ULL << 29))
+
 struct global_rule {
 	__u64 generation; /* bumped by every policy swap, stamped on events */
 	__u64 reserved[3];
@@ -138,6 +158,7 @@ union rule_value {
 	struct agent_rule agent;
 	struct exec_allow_rule exec_allow;
 	struct fs_rule fs;
+	struct caps_rule caps;
 	struct global_rule global;
 };
 
@@ -162,6 +183,7 @@ enum counter {
 	COUNTER_FILE_DENIED,
 	COUNTER_PROCESS_DENIED, /* ptrace, signals, bpf() */
 	COUNTER_EXEC_HELD,
+	COUNTER_EVENTS_SUPPRESSED, /* repeated denials not reported (rate limit) */
 	COUNTER_MAX,
 };
 
@@ -190,6 +212,17 @@ enum file_op {
 	FILE_OP_PTRACE,
 	FILE_OP_SIGNAL,
 	FILE_OP_BPF,
+	FILE_OP_CAPABILITY,  /* access = the CAP_* number */
+	FILE_OP_CLONE,       /* clone3(CLONE_INTO_CGROUP) */
+	FILE_OP_MOUNT,       /* mount, move_mount, remount */
+	FILE_OP_UMOUNT,
+	FILE_OP_PIVOT_ROOT,
+	FILE_OP_CONNECT,     /* a unix socket connect */
+	FILE_OP_IOCTL,       /* access = the ioctl command */
+	FILE_OP_SETOWN,      /* F_SETOWN and its kin: access = the owner asked for */
+	FILE_OP_SIGIO,       /* a SIGIO-style signal: access = the signal */
+	FILE_OP_SETXATTR,
+	FILE_OP_SETATTR,     /* times and other inode attributes */
 	FILE_OP_MAX,
 };
 
@@ -219,6 +252,13 @@ enum reason {
 	REASON_ASK_ALWAYS,     /* held: the agent's exec.ask is "always" */
 	REASON_NO_APPROVER,    /* would be held, but no daemon is there to decide */
 	REASON_HELD_PROCESS,   /* resuming or tracing a held process: the daemon's job */
+	REASON_CAPABILITY,     /* a capability outside the agent's set */
+	REASON_CGROUP_ESCAPE,  /* a way out of the agent's cgroup (clone3 into another) */
+	REASON_MOUNT,          /* mount table changes */
+	REASON_CONTROL_SOCKET, /* warden's control socket: never for agents */
+	REASON_KERNEL_FS,      /* writing /proc, /sys and the other kernel filesystems */
+	REASON_DEVICE,         /* a device node outside the /dev baseline */
+	REASON_TTY_INJECT,     /* TIOCSTI/TIOCLINUX: typing into someone's terminal */
 	REASON_MAX,
 };
 
@@ -271,6 +311,7 @@ _Static_assert(sizeof(struct agent_rule) == 32, "agent_rule layout");
 _Static_assert(sizeof(struct exec_allow_rule) == 32, "exec_allow_rule layout");
 _Static_assert(sizeof(struct fs_rule) == 32, "fs_rule layout");
 _Static_assert(sizeof(struct global_rule) == 32, "global_rule layout");
+_Static_assert(sizeof(struct caps_rule) == 32, "caps_rule layout");
 _Static_assert(sizeof(struct file_event) == 72 + 32 + WARDEN_FILE_PATH_LEN, "file_event layout");
 _Static_assert(sizeof(struct cgroup_agent) == 8, "cgroup_agent layout");
 _Static_assert(sizeof(struct event_head) == 72, "event_head layout");

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -554,6 +555,7 @@ static json_object *handle_status(struct daemon *d)
 		[COUNTER_FILE_DENIED] = "fileDenied",
 		[COUNTER_PROCESS_DENIED] = "processDenied",
 		[COUNTER_EXEC_HELD] = "execHeld",
+		[COUNTER_EVENTS_SUPPRESSED] = "eventsSuppressed",
 	};
 	json_object *o = json_object_new_object(), *agents = json_object_new_array();
 	json_object *counters = json_object_new_object();
@@ -731,14 +733,101 @@ static json_object *handle_unload(struct daemon *d)
 	return reply;
 }
 
+/*
+ * The managed cgroup a control client runs in, or NULL. A client whose
+ * cgroup cannot be read is treated as managed: refusing a vanished client
+ * costs nothing, serving a confined one costs everything. The pid is
+ * pinned with a pidfd while its cgroup is read, so a pid reused by then is
+ * caught (the kernel refuses such clients' connect in the first place:
+ * bpf/confine.bpf.c; this is the second line).
+ */
+static const struct managed_cgroup *peer_cgroup(struct daemon *d, int client, pid_t *pid,
+						bool *unknown)
+{
+	static const struct managed_cgroup unreadable = { .agent = 0 };
+	char rel[4096], path[4200];
+	int pidfd = -1;
+	uid_t uid;
+	size_t len;
+
+	*unknown = false;
+	if (control_peer(client, pid, &uid))
+		goto unknown;
+	pidfd = (int)syscall(SYS_pidfd_open, *pid, 0);
+	if (pidfd < 0 || cgroup_of_pid(*pid, rel, sizeof(rel)) ||
+	    syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0))
+		goto unknown;
+	close(pidfd);
+	snprintf(path, sizeof(path), "%s%s", CGROUP2_ROOT, rel);
+	for (size_t i = 0; i < d->n_cgroups; i++) {
+		len = strlen(d->cgroups[i].path);
+		/* the cgroup itself or one below it (attached containers nest) */
+		if (!strncmp(path, d->cgroups[i].path, len) && (!path[len] || path[len] == '/'))
+			return &d->cgroups[i];
+	}
+	len = strlen(WARDEN_CGROUP_DIR);
+	if (!strncmp(path, WARDEN_CGROUP_DIR, len) && path[len] == '/')
+		return &unreadable; /* warden's own subtree: an agent's, tracked or not */
+	return NULL;
+unknown:
+	if (pidfd >= 0)
+		close(pidfd);
+	*unknown = true;
+	return &unreadable;
+}
+
+/* The refusal of a confined client: an event, and the reply it gets. */
+static json_object *refuse_peer(struct daemon *d, const struct managed_cgroup *c, pid_t pid,
+				bool unknown, const char *op)
+{
+	json_object *ev = json_object_new_object();
+	const char *agent = c->agent ? agent_ids_name(&d->ids, c->agent) : NULL;
+	char ts[64], comm[64] = "", file[64];
+	FILE *f;
+
+	snprintf(file, sizeof(file), "/proc/%d/comm", pid);
+	if ((f = fopen(file, "re"))) {
+		if (fgets(comm, sizeof(comm), f))
+			comm[strcspn(comm, "\n")] = '\0';
+		fclose(f);
+	}
+	realtime_to_iso8601(realtime_ms(), ts, sizeof(ts));
+	json_object_object_add(ev, "ts", json_object_new_string(ts));
+	json_object_object_add(ev, "type", json_object_new_string("process"));
+	json_object_object_add(ev, "verdict", json_object_new_string("deny"));
+	json_object_object_add(ev, "agent", json_object_new_string(agent ? agent : "?"));
+	json_object_object_add(ev, "pid", json_object_new_int64(pid));
+	json_object_object_add(ev, "comm", json_object_new_string(comm));
+	json_object_object_add(ev, "op", json_object_new_string("control-request"));
+	json_object_object_add(ev, "request", json_object_new_string(op));
+	json_object_object_add(ev, "path", json_object_new_string(WARDEN_SOCKET));
+	json_object_object_add(ev, "reason", json_object_new_string(
+				       unknown ? "control-client-unknown" : "control-socket"));
+	publish(d, ev);
+	events_flush(d);
+	return control_error("refused: the control socket serves no process of a confined agent "
+			     "(pid %d%s%s)", pid, agent ? ", agent " : "", agent ? agent : "");
+}
+
 /* Answers one request; returns true when the client stays (an events subscriber). */
 static bool serve_client(struct daemon *d, int client)
 {
 	json_object *req = NULL, *reply, *op;
-	bool keep = false;
+	const struct managed_cgroup *peer;
+	bool keep = false, unknown;
 	const char *name;
+	pid_t pid = 0;
 
-	if (control_read(client, &req)) {
+	peer = peer_cgroup(d, client, &pid, &unknown);
+	if (peer) {
+		json_object *o = NULL;
+
+		reply = refuse_peer(d, peer, pid, unknown,
+				    control_read(client, &req) == 0 &&
+						    json_object_object_get_ex(req, "op", &o)
+					    ? json_object_get_string(o)
+					    : "?");
+	} else if (control_read(client, &req)) {
 		reply = control_error("bad request: expected one JSON object and a newline");
 	} else if (!json_object_object_get_ex(req, "op", &op)) {
 		reply = control_error("bad request: no \"op\"");

@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "caps.h"
 #include "events.h"
 
 const char *verdict_name(uint32_t verdict)
@@ -40,6 +41,13 @@ const char *reason_name(uint32_t reason)
 		[REASON_ASK_ALWAYS] = "ask-always",
 		[REASON_NO_APPROVER] = "no-approver",
 		[REASON_HELD_PROCESS] = "held-process",
+		[REASON_CAPABILITY] = "capability",
+		[REASON_CGROUP_ESCAPE] = "cgroup-escape",
+		[REASON_MOUNT] = "mount",
+		[REASON_CONTROL_SOCKET] = "control-socket",
+		[REASON_KERNEL_FS] = "kernel-filesystem-write",
+		[REASON_DEVICE] = "device",
+		[REASON_TTY_INJECT] = "terminal-injection",
 	};
 
 	return reason < REASON_MAX && names[reason] ? names[reason] : "unknown";
@@ -192,10 +200,38 @@ const char *file_op_name(uint32_t op)
 		[FILE_OP_CHMOD] = "chmod",	      [FILE_OP_CHOWN] = "chown",
 		[FILE_OP_MMAP_EXEC] = "mmap-exec",    [FILE_OP_MPROTECT_EXEC] = "mprotect-exec",
 		[FILE_OP_PTRACE] = "ptrace",	      [FILE_OP_SIGNAL] = "signal",
-		[FILE_OP_BPF] = "bpf",
+		[FILE_OP_BPF] = "bpf",		      [FILE_OP_CAPABILITY] = "capability",
+		[FILE_OP_CLONE] = "clone-into-cgroup", [FILE_OP_MOUNT] = "mount",
+		[FILE_OP_UMOUNT] = "umount",	      [FILE_OP_PIVOT_ROOT] = "pivot-root",
+		[FILE_OP_CONNECT] = "connect",	      [FILE_OP_IOCTL] = "ioctl",
+		[FILE_OP_SETOWN] = "set-owner",	      [FILE_OP_SIGIO] = "sigio",
+		[FILE_OP_SETXATTR] = "setxattr",      [FILE_OP_SETATTR] = "setattr",
 	};
 
 	return op < FILE_OP_MAX && names[op] ? names[op] : "unknown";
+}
+
+/* What a process event's op was about, named: the capability, the ioctl, the signal. */
+static void add_process_detail(json_object *o, const struct file_event *e)
+{
+	char hex[16];
+
+	switch (e->op) {
+	case FILE_OP_CAPABILITY:
+		json_object_object_add(o, "capability",
+				       json_object_new_string(cap_name((int)e->access) ?: "unknown"));
+		break;
+	case FILE_OP_IOCTL:
+		snprintf(hex, sizeof(hex), "0x%x", e->access);
+		json_object_object_add(o, "ioctl", json_object_new_string(hex));
+		break;
+	case FILE_OP_SIGIO:
+		json_object_object_add(o, "signal", json_object_new_int64(e->access));
+		break;
+	case FILE_OP_SETOWN:
+		json_object_object_add(o, "owner", json_object_new_int64((int32_t)e->access));
+		break;
+	}
 }
 
 static json_object *file_to_json(const struct file_event *e, const char *agent, uint64_t seq)
@@ -219,6 +255,7 @@ static json_object *file_to_json(const struct file_event *e, const char *agent, 
 	} else {
 		json_object_object_add(o, "path", json_object_new_string(""));
 		json_object_object_add(o, "targetPid", json_object_new_int64(e->target_pid));
+		add_process_detail(o, e);
 	}
 	return o;
 }
@@ -255,6 +292,8 @@ void event_format_line(json_object *ev, char *out, size_t len)
 		     str_field(ev, "path"), str_field(ev, "reason"));
 	if (json_object_object_get_ex(ev, "targetPid", NULL) && n > 0 && (size_t)n < len)
 		n += snprintf(out + n, len - n, " target=%s", str_field(ev, "targetPid"));
+	if (json_object_object_get_ex(ev, "capability", NULL) && n > 0 && (size_t)n < len)
+		n += snprintf(out + n, len - n, " capability=%s", str_field(ev, "capability"));
 	if (n < 0 || (size_t)n >= len || !json_object_object_get_ex(ev, "argv", &argv))
 		return;
 	snprintf(out + n, len - n, " argv=%s",

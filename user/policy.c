@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <json-c/json.h>
 
+#include "caps.h"
 #include "fs_rules.h"
 #include "policy.h"
 
@@ -332,6 +333,32 @@ static void check_binds(struct parser *ps, const struct strv *binds, const char 
 	}
 }
 
+/* ["NET_BIND_SERVICE", ...]: names a policy may give back (caps.h). */
+static void parse_capabilities(struct parser *ps, json_object *val, const char *where,
+			       uint64_t *out)
+{
+	struct strv names = {};
+	char at[512];
+
+	parse_string_array(ps, val, where, NON_EMPTY, &names, NULL);
+	for (size_t i = 0; i < names.n && !ps->failed; i++) {
+		int cap = cap_from_name(names.v[i]);
+
+		snprintf(at, sizeof(at), "%s[%zu]", where, i);
+		if (cap < 0)
+			fail(ps, at, "unknown capability \"%s\" (names as in capabilities(7), "
+				 "e.g. \"NET_BIND_SERVICE\")", names.v[i]);
+		else if ((WARDEN_CAPS_DEFAULT >> cap) & 1)
+			; /* every agent has it already */
+		else if (!cap_grantable(cap))
+			fail(ps, at, "capability %s cannot be given to an agent: it reaches past the "
+				 "agent's own processes and files", cap_name(cap));
+		else
+			*out |= 1ULL << cap;
+	}
+	strv_free(&names);
+}
+
 struct agent_ctx {
 	struct agent_policy *agent;
 	bool is_defaults;
@@ -356,6 +383,8 @@ static bool agent_key(struct parser *ps, const char *key, json_object *val, cons
 		a->network = parse_enum(ps, val, where, network, 2);
 	} else if (!strcmp(key, "user")) {
 		a->user = parse_string(ps, val, where);
+	} else if (!strcmp(key, "capabilities")) {
+		parse_capabilities(ps, val, where, &a->capabilities);
 	} else if (ac->is_defaults) {
 		return false;
 	} else if (!strcmp(key, "confined")) {
@@ -416,6 +445,7 @@ static int agent_merge_defaults(struct agent_policy *a, const struct agent_polic
 	MERGE_SCALAR(exec.ask_fallback, ASK_FALLBACK_UNSET);
 	MERGE_SCALAR(exec.ask_timeout_ms, -1);
 	MERGE_SCALAR(fs.workspace_only, -1);
+	a->capabilities |= d->capabilities; /* a list: the agent's extends the defaults' */
 	if (!a->user && d->user && !(a->user = strdup(d->user)))
 		return -ENOMEM;
 
@@ -513,7 +543,7 @@ static bool top_key(struct parser *ps, const char *key, json_object *val, const 
 	} else if (!strcmp(key, "defaults")) {
 		struct agent_ctx ac = { .agent = &p->defaults, .is_defaults = true };
 
-		for_each_key(ps, val, where, agent_key, &ac, "exec, fs, env, network, user");
+		for_each_key(ps, val, where, agent_key, &ac, "exec, fs, env, network, user, capabilities");
 	} else if (!strcmp(key, "agents")) {
 		size_t n = 0;
 
@@ -538,7 +568,7 @@ static bool top_key(struct parser *ps, const char *key, json_object *val, const 
 				return true;
 			}
 			for_each_key(ps, spec, at, agent_key, &ac,
-				     "confined, workspace, user, binds, network, exec, fs, env");
+				     "confined, workspace, user, binds, network, capabilities, exec, fs, env");
 			if (ps->failed)
 				return true;
 		}

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "strv.h"
 
@@ -47,6 +48,7 @@ struct agent_policy {
 	char *user;
 	int network; /* enum network_mode */
 	struct strv binds; /* "SRC:DST[:ro|:rw]" */
+	uint64_t capabilities; /* beyond WARDEN_CAPS_DEFAULT, bit per CAP_* (caps.h) */
 	struct exec_policy exec;
 	struct fs_policy fs;
 	struct env_policy env;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "caps.h"
 #include "commands.h"
 #include "compile.h"
 #include "control.h"
@@ -20,6 +21,31 @@ static void check_usage(FILE *out)
 		"Validates a policy file: the schema, and that every safeBins entry resolves\n"
 		"to a binary on this host. Errors name the file, the JSON location and the\n"
 		"reason. Exit 0 and a one-line summary when valid, 1 otherwise.\n");
+}
+
+static bool is_root_user(const char *user)
+{
+	return user && (!strcmp(user, "root") || !strcmp(user, "0"));
+}
+
+/*
+ * Things that are valid but that a reader of the policy should know: an
+ * agent whose sandbox user is root keeps only the default capabilities
+ * and the kernel's other root limits (README: "Root inside an agent"),
+ * but root is still more than most agents need.
+ */
+static void check_warnings(const struct policy *p)
+{
+	for (size_t i = 0; i < p->n_agents; i++) {
+		const struct agent_policy *a = &p->agents[i];
+
+		if (!a->confined || !is_root_user(a->user))
+			continue;
+		fprintf(stderr, "warden: warning: %s: agents.%s.user: the agent runs as root; warden "
+			"holds it to its policy and the capabilities %s%s, but an unprivileged "
+			"user (the default, \"nobody\") is safer\n", p->path, a->name,
+			cap_default_names(), a->capabilities ? " plus its \"capabilities\"" : "");
+	}
 }
 
 int cmd_check(int argc, char **argv)
@@ -53,6 +79,7 @@ int cmd_check(int argc, char **argv)
 	}
 	for (size_t i = 0; i < p->n_agents; i++)
 		confined += p->agents[i].confined;
+	check_warnings(p);
 	printf("%s: valid: %zu agents (%zu confined), %zu kernel rules\n", argv[1], p->n_agents,
 	       confined, compiled.n_rules);
 	compiled_policy_free(&compiled);

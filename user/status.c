@@ -3,6 +3,7 @@
  * `warden status`: asks the daemon what it enforces. Exit 0 when the daemon
  * is up and enforcing, 1 when not (so scripts can gate agents on it).
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -69,7 +70,7 @@ int cmd_status(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
-	json_object *req, *reply = NULL;
+	json_object *req, *reply = NULL, *v;
 	char err[1024], lsm_err[1024];
 	bool json = false;
 	int c, ret;
@@ -85,6 +86,13 @@ int cmd_status(int argc, char **argv)
 	json_object_object_add(req, "op", json_object_new_string("status"));
 	ret = control_call(req, &reply, err, sizeof(err));
 	json_object_put(req);
+	if (!ret && json_object_object_get_ex(reply, "ok", &v) && !json_object_get_boolean(v)) {
+		/* the daemon answered, and refused (e.g. a caller inside an agent) */
+		snprintf(err, sizeof(err), "the daemon refused: %s",
+			 json_object_object_get_ex(reply, "error", &v) ? json_object_get_string(v) : "?");
+		json_object_put(reply);
+		ret = -EPERM;
+	}
 	if (ret) {
 		bool lsm = !bpf_lsm_check(lsm_err, sizeof(lsm_err));
 

@@ -286,6 +286,39 @@ static void test_compile_rules(void **state)
 	compiled_policy_free(&c);
 }
 
+static void test_capabilities(void **state)
+{
+	struct compiled_policy c;
+	int agents_seen = 0;
+
+	expect_error(AGENT("{\"capabilities\":[\"FLY\"]}"), "agents.coder.capabilities[0]",
+		     "unknown capability \"FLY\"");
+	expect_error(AGENT("{\"capabilities\":[\"SYS_ADMIN\"]}"), "agents.coder.capabilities[0]",
+		     "SYS_ADMIN cannot be given");
+	expect_error(AGENT("{\"capabilities\":[\"cap_net_raw\"]}"), "agents.coder.capabilities[0]",
+		     "NET_RAW cannot be given");
+	expect_error(AGENT("{\"capabilities\":\"NET_BIND_SERVICE\"}"), "agents.coder.capabilities",
+		     "expected an array");
+	assert_string_equal(compile_text("{\"version\":1,"
+					 "\"defaults\":{\"capabilities\":[\"SYS_NICE\"]},\"agents\":{"
+					 "\"a\":{\"capabilities\":[\"cap_net_bind_service\",\"CHOWN\"]},"
+					 "\"b\":{}}}", &c), "");
+	for (size_t i = 0; i < c.n_rules; i++) {
+		const struct rule_entry *r = &c.rules[i];
+		uint64_t want = WARDEN_CAPS_DEFAULT | (1ULL << 23); /* SYS_NICE from defaults */
+
+		if (r->key.kind != RULE_AGENT_CAPS)
+			continue;
+		if (r->key.agent == id_of("a"))
+			want |= 1ULL << 10; /* NET_BIND_SERVICE */
+		assert_int_equal(r->value.caps.allowed, want);
+		assert_false(r->value.caps.allowed & (1ULL << 21)); /* never SYS_ADMIN */
+		agents_seen++;
+	}
+	assert_int_equal(agents_seen, 2);
+	compiled_policy_free(&c);
+}
+
 static void test_directory_entries(void **state)
 {
 	struct compiled_policy c;
@@ -461,6 +494,7 @@ int main(void)
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_unresolvable_names),
 		cmocka_unit_test(test_compile_rules),
+		cmocka_unit_test(test_capabilities),
 		cmocka_unit_test(test_directory_entries),
 		cmocka_unit_test(test_file_identity_matches_stat_on_plain_fs),
 		cmocka_unit_test(test_agent_ids_are_stable),
