@@ -44,6 +44,13 @@ enum rule_kind {
 			      * apart from files because overlayfs without xino numbers
 			      * directories from its own counter, which can equal a
 			      * file's inode number on the same overlay */
+	/* layer 6 (bpf/net.h): numbered apart so other kinds can be added below */
+	RULE_NET_AGENT = 16,    /* agent's network settings: struct net_agent_rule */
+	RULE_NET_UNIX = 17,     /* a unix socket name the agent may reach: (dev, ino) of
+				 * its directory, name_hash of its name (survives the
+				 * socket being re-created by its server) */
+	RULE_NET_UNIX_DIR = 18, /* a directory (dev, ino) whose unix sockets the agent may
+				 * reach: its workspace */
 };
 
 /* fs access bits, in RULE_FS_PATH/RULE_FS_DIR values and in requests */
@@ -162,6 +169,7 @@ enum counter {
 	COUNTER_FILE_DENIED,
 	COUNTER_PROCESS_DENIED, /* ptrace, signals, bpf() */
 	COUNTER_EXEC_HELD,
+	COUNTER_NET_DENIED, /* connects, sends and sockets refused (bpf/net.bpf.c) */
 	COUNTER_MAX,
 };
 
@@ -169,6 +177,7 @@ enum event_type {
 	EVENT_EXEC = 1,
 	EVENT_FILE = 2,
 	EVENT_PROCESS = 3, /* an operation on another process or the kernel: ptrace, kill, bpf */
+	EVENT_NET = 8,     /* struct net_event (bpf/net.h) */
 };
 
 /* What a file or process event was about. */
@@ -219,6 +228,11 @@ enum reason {
 	REASON_ASK_ALWAYS,     /* held: the agent's exec.ask is "always" */
 	REASON_NO_APPROVER,    /* would be held, but no daemon is there to decide */
 	REASON_HELD_PROCESS,   /* resuming or tracing a held process: the daemon's job */
+	REASON_NET_NOT_ALLOWED, /* destination not in the agent's egress set */
+	REASON_NET_SOCKET,      /* a socket family, type or protocol agents do not get */
+	REASON_NET_UNIX,        /* a unix socket neither listed, in the workspace, nor the agent's */
+	REASON_NET_ASK,         /* not in the egress set: refused, an approval request made */
+	REASON_NET_NO_RESOLVER, /* DNS with no resolver of warden to redirect it to */
 	REASON_MAX,
 };
 

@@ -51,8 +51,13 @@ int cmd_check(int argc, char **argv)
 		agent_ids_free(&ids);
 		return 1;
 	}
-	for (size_t i = 0; i < p->n_agents; i++)
+	for (size_t i = 0; i < p->n_agents; i++) {
 		confined += p->agents[i].confined;
+		if (p->agents[i].confined && p->agents[i].network == NETWORK_HOST)
+			fprintf(stderr, "warden: warning: %s: agents.%s.network: \"host\" is unrestricted "
+				"egress: any allowed program can send anything anywhere; list what it "
+				"may reach with {\"egress\": [...]}\n", argv[1], p->agents[i].name);
+	}
 	printf("%s: valid: %zu agents (%zu confined), %zu kernel rules\n", argv[1], p->n_agents,
 	       confined, compiled.n_rules);
 	compiled_policy_free(&compiled);
