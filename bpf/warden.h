@@ -45,6 +45,13 @@ enum rule_kind {
 			      * directories from its own counter, which can equal a
 			      * file's inode number on the same overlay */
 	RULE_AGENT_CAPS = 9, /* agent's capabilities: dev = ino = 0; value caps_rule */
+	/* layer 6 (bpf/net.h): numbered apart so other kinds can be added below */
+	RULE_NET_AGENT = 16,    /* agent's network settings: struct net_agent_rule */
+	RULE_NET_UNIX = 17,     /* a unix socket name the agent may reach: (dev, ino) of
+				 * its directory, name_hash of its name (survives the
+				 * socket being re-created by its server) */
+	RULE_NET_UNIX_DIR = 18, /* a directory (dev, ino) whose unix sockets the agent may
+				 * reach: its workspace */
 };
 
 /* fs access bits, in RULE_FS_PATH/RULE_FS_DIR values and in requests */
@@ -184,6 +191,7 @@ enum counter {
 	COUNTER_PROCESS_DENIED, /* ptrace, signals, bpf() */
 	COUNTER_EXEC_HELD,
 	COUNTER_EVENTS_SUPPRESSED, /* repeated denials not reported (rate limit) */
+	COUNTER_NET_DENIED, /* connects, sends and sockets refused (bpf/net.bpf.c) */
 	COUNTER_MAX,
 };
 
@@ -191,6 +199,7 @@ enum event_type {
 	EVENT_EXEC = 1,
 	EVENT_FILE = 2,
 	EVENT_PROCESS = 3, /* an operation on another process or the kernel: ptrace, kill, bpf */
+	EVENT_NET = 8,     /* struct net_event (bpf/net.h) */
 };
 
 /* What a file or process event was about. */
@@ -259,6 +268,11 @@ enum reason {
 	REASON_KERNEL_FS,      /* writing /proc, /sys and the other kernel filesystems */
 	REASON_DEVICE,         /* a device node outside the /dev baseline */
 	REASON_TTY_INJECT,     /* TIOCSTI/TIOCLINUX: typing into someone's terminal */
+	REASON_NET_NOT_ALLOWED, /* destination not in the agent's egress set */
+	REASON_NET_SOCKET,      /* a socket family, type or protocol agents do not get */
+	REASON_NET_UNIX,        /* a unix socket neither listed, in the workspace, nor the agent's */
+	REASON_NET_ASK,         /* not in the egress set: refused, an approval request made */
+	REASON_NET_NO_RESOLVER, /* DNS with no resolver of warden to redirect it to */
 	REASON_MAX,
 };
 

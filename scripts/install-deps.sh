@@ -10,11 +10,13 @@ packages=(
 	make gcc clang llvm pkg-config        # build
 	libbpf-dev libelf-dev zlib1g-dev      # libbpf and what it links
 	libjson-c-dev                         # the policy file
+	libldns-dev                           # warden's DNS resolver (layer 6)
 	libcmocka-dev                         # unit tests
 	bpftool                               # skeletons, vmlinux.h
 	qemu-system-x86 busybox-static cpio kmod  # the test VM (scripts/vmtest.sh)
 	bubblewrap                            # the agent sandbox
 	git python3 jq curl tree nftables procps util-linux iproute2 # used by the tests and the demo
+	dnsmasq-base socat bind9-dnsutils     # the fake internet of tests/vm/test_net.sh
 )
 
 missing=()

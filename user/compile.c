@@ -7,6 +7,7 @@
 
 #include "compile.h"
 #include "fs_rules.h"
+#include "net_enforcer.h"
 #include "resolve.h"
 
 /*
@@ -169,6 +170,7 @@ static int compile_agent(const struct policy *p, const struct agent_policy *a, u
 	value = (union rule_value){ .caps = { .allowed = WARDEN_CAPS_DEFAULT | a->capabilities } };
 	ret = ret ?: compiled_push(out, &key, &value);
 	ret = ret ?: allow_self(out, id);
+	ret = ret ?: net_compile_agent(p, a, id, out->generation, out, err, errlen);
 	if (ret || a->exec.security != EXEC_SECURITY_ALLOWLIST)
 		goto out;
 	ret = resolve_safe_bins(p, a, &bins, err, errlen);

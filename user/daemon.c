@@ -35,6 +35,7 @@
 #include "enforcer.h"
 #include "events.h"
 #include "log.h"
+#include "net_daemon.h"
 #include "policy.h"
 #include "sandbox.h"
 
@@ -254,15 +255,26 @@ static int apply_policy_file(struct daemon *d, const char *file, char *err, size
 	approvals_add_grants(d, &compiled);
 	d->compile_ms = monotonic_ms() - started;
 	started = monotonic_ms();
+	/* layer 6: the new egress sets under the other slot, resolver ports in the rules */
+	ret = d->net ? net_prepare(d->net, p, &d->ids, &compiled, err, errlen) : 0;
+	if (ret) {
+		compiled_policy_free(&compiled);
+		policy_free(p);
+		return ret;
+	}
 	ret = enforcer_apply(d->enforcer, &compiled);
 	d->load_ms = monotonic_ms() - started;
 	if (ret) {
 		snprintf(err, errlen, "cannot load the compiled policy into the kernel: %s",
 			 strerror(-ret));
+		if (d->net)
+			net_abort(d->net);
 		compiled_policy_free(&compiled);
 		policy_free(p);
 		return ret;
 	}
+	if (d->net)
+		net_commit(d->net);
 	d->generation++;
 	d->n_rules = compiled.n_rules;
 	compiled_policy_free(&d->active);
@@ -410,6 +422,8 @@ static int on_event(void *ctx, void *data, size_t len)
 	ev = event_to_json(data, len, agent_ids_name(&d->ids, h->agent), 0);
 	if (!ev)
 		return 0;
+	if (h->type == EVENT_NET)
+		net_annotate(d->net, ev, data, len);
 	if (h->type == EVENT_EXEC && h->verdict == VERDICT_HOLD) {
 		const struct exec_event *e = data;
 
@@ -556,6 +570,7 @@ static json_object *handle_status(struct daemon *d)
 		[COUNTER_PROCESS_DENIED] = "processDenied",
 		[COUNTER_EXEC_HELD] = "execHeld",
 		[COUNTER_EVENTS_SUPPRESSED] = "eventsSuppressed",
+		[COUNTER_NET_DENIED] = "netDenied",
 	};
 	json_object *o = json_object_new_object(), *agents = json_object_new_array();
 	json_object *counters = json_object_new_object();
@@ -923,6 +938,7 @@ static int setup_loop(struct daemon *d)
 	err = err ?: watch(d->epoll_fd, d->timer_fd);
 	err = err ?: watch(d->epoll_fd, d->listen_fd);
 	err = err ?: watch(d->epoll_fd, ring_buffer__epoll_fd(d->ring));
+	err = err ?: watch(d->epoll_fd, net_fd(d->net));
 	rewatch(d);
 	return err;
 }
@@ -948,11 +964,14 @@ static int run_loop(struct daemon *d)
 					approvals_tick(d);
 					sweep_cgroups(d);
 					reresolve_if_due(d);
+					net_tick(d->net);
 				}
 			} else if (fd == d->listen_fd) {
 				accept_clients(d);
 			} else if (fd == d->inotify_fd) {
 				on_inotify(d);
+			} else if (fd == net_fd(d->net)) {
+				net_on_ready(d->net);
 			} else {
 				ring_buffer__consume(d->ring);
 			}
@@ -987,6 +1006,7 @@ static void daemon_cleanup(struct daemon *d)
 	for (size_t i = 0; i < d->n_cgroups; i++)
 		free(d->cgroups[i].path);
 	free(d->cgroups);
+	net_close(d->net);
 	enforcer_close(d->enforcer);
 	if (d->unload)
 		enforcer_unpin();
@@ -1100,6 +1120,12 @@ int cmd_daemon(int argc, char **argv)
 		goto out;
 	}
 	d.generation = enforcer_generation(d.enforcer);
+	d.net = net_open(&d, d.enforcer, d.generation);
+	if (!d.net) {
+		log_error("cannot set up the network layer: %s", strerror(errno));
+		ret = 1;
+		goto out;
+	}
 	if (enforcer_adopted(d.enforcer))
 		log_info("adopted the pinned state of an earlier daemon: its policy (generation %llu), "
 			 "cgroups and held processes stayed in force", (unsigned long long)d.generation);

@@ -68,6 +68,7 @@ struct daemon {
 	bool unload; /* `warden unload`: remove the pins on the way out */
 	int inotify_fd;         /* directories of allowlisted binaries */
 	uint64_t reresolve_due; /* CLOCK_MONOTONIC ms; 0 = nothing changed */
+	struct net_state *net;  /* layer 6: egress sets and the resolver (net_daemon.c) */
 };
 
 /* daemon.c */

@@ -15,6 +15,7 @@
 
 #include "cgroup.h"
 #include "enforcer.h"
+#include "net_enforcer.h"
 #include "warden.skel.h"
 
 #define LSM_LIST "/sys/kernel/security/lsm"
@@ -207,8 +208,8 @@ static void wait_links_gone(const __u32 *ids, int n)
 int enforcer_unpin(void)
 {
 	const char *const dirs[] = { PIN_LINKS, PIN_MAPS };
-	__u32 ids[64];
-	int n = pinned_link_ids(ids, 64);
+	__u32 ids[256];
+	int n = pinned_link_ids(ids, 256);
 
 	for (int d = 0; d < 2; d++) {
 		DIR *dir = opendir(dirs[d]);
@@ -307,6 +308,13 @@ struct enforcer *enforcer_open(char *err, size_t errlen)
 	ret = warden__attach(e->skel);
 	if (ret) {
 		snprintf(err, errlen, "cannot attach the BPF LSM programs: %s", strerror(-ret));
+		goto fail;
+	}
+	/* cgroup programs (layer 6) need a cgroup to attach to: libbpf leaves them to us */
+	ret = net_attach_cgroup_programs(e->skel);
+	if (ret) {
+		snprintf(err, errlen, "cannot attach the network programs to %s: %s", CGROUP2_ROOT,
+			 strerror(-ret));
 		goto fail;
 	}
 	ret = pin_maps(e);
@@ -510,6 +518,13 @@ int enforcer_counters(struct enforcer *e, uint64_t out[COUNTER_MAX])
 	}
 	free(percpu);
 	return 0;
+}
+
+int enforcer_map_fd(struct enforcer *e, const char *name)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(e->skel->obj, name);
+
+	return m ? bpf_map__fd(m) : -ENOENT;
 }
 
 int enforcer_events_fd(struct enforcer *e)

@@ -68,6 +68,9 @@ int enforcer_add_rule(struct enforcer *e, const struct rule_entry *r);
 /* Sums of the per-CPU counters (enum counter). */
 int enforcer_counters(struct enforcer *e, uint64_t out[COUNTER_MAX]);
 
+/* fd of one of warden's maps by its name (e.g. "net_addrs"), or -ENOENT. */
+int enforcer_map_fd(struct enforcer *e, const char *name);
+
 /* fd of the events ring buffer map. */
 int enforcer_events_fd(struct enforcer *e);
 

@@ -8,6 +8,7 @@
 
 #include "caps.h"
 #include "events.h"
+#include "net_events.h"
 
 const char *verdict_name(uint32_t verdict)
 {
@@ -48,6 +49,11 @@ const char *reason_name(uint32_t reason)
 		[REASON_KERNEL_FS] = "kernel-filesystem-write",
 		[REASON_DEVICE] = "device",
 		[REASON_TTY_INJECT] = "terminal-injection",
+		[REASON_NET_NOT_ALLOWED] = "destination-not-allowed",
+		[REASON_NET_SOCKET] = "socket-type-not-allowed",
+		[REASON_NET_UNIX] = "unix-socket-not-allowed",
+		[REASON_NET_ASK] = "destination-not-allowed-ask",
+		[REASON_NET_NO_RESOLVER] = "no-resolver",
 	};
 
 	return reason < REASON_MAX && names[reason] ? names[reason] : "unknown";
@@ -94,6 +100,8 @@ static void field_string(char *out, size_t outlen, const char *field, size_t fie
 	out[n] = '\0';
 }
 
+static void add_head(json_object *o, const struct event_head *h, const char *type,
+		     const char *agent, uint64_t seq);
 static void add_head(json_object *o, const struct event_head *h, const char *type,
 		     const char *agent, uint64_t seq)
 {
@@ -266,6 +274,8 @@ json_object *event_to_json(const void *data, size_t len, const char *agent, uint
 
 	if (len >= sizeof(*h) && h->type == EVENT_EXEC && len >= sizeof(struct exec_event))
 		return exec_to_json(data, agent, seq);
+	if (len >= sizeof(*h) && h->type == EVENT_NET)
+		return net_event_to_json(data, len, agent, seq, add_head);
 	if (len >= sizeof(*h) && (h->type == EVENT_FILE || h->type == EVENT_PROCESS) &&
 	    len >= sizeof(struct file_event))
 		return file_to_json(data, agent, seq);
@@ -290,6 +300,10 @@ void event_format_line(json_object *ev, char *out, size_t len)
 		     json_object_object_get_ex(ev, "op", NULL) ? ":" : "", str_field(ev, "op"),
 		     str_field(ev, "agent"), str_field(ev, "pid"), str_field(ev, "comm"),
 		     str_field(ev, "path"), str_field(ev, "reason"));
+	if (json_object_object_get_ex(ev, "addr", NULL) && n > 0 && (size_t)n < len)
+		n += snprintf(out + n, len - n, " proto=%s dest=%s port=%s name=%s",
+			      str_field(ev, "proto"), str_field(ev, "addr"), str_field(ev, "port"),
+			      str_field(ev, "name"));
 	if (json_object_object_get_ex(ev, "targetPid", NULL) && n > 0 && (size_t)n < len)
 		n += snprintf(out + n, len - n, " target=%s", str_field(ev, "targetPid"));
 	if (json_object_object_get_ex(ev, "capability", NULL) && n > 0 && (size_t)n < len)

@@ -380,7 +380,18 @@ static bool agent_key(struct parser *ps, const char *key, json_object *val, cons
 	} else if (!strcmp(key, "env")) {
 		for_each_key(ps, val, where, env_key, &a->env, "pass, set");
 	} else if (!strcmp(key, "network")) {
-		a->network = parse_enum(ps, val, where, network, 2);
+		if (json_object_is_type(val, json_type_object)) {
+			char at[512], why[512];
+
+			a->network = NETWORK_FILTER;
+			if (net_policy_parse(val, where, &a->net, at, sizeof(at), why, sizeof(why)))
+				fail(ps, at, "%s", why);
+		} else if (json_object_is_type(val, json_type_string)) {
+			a->network = parse_enum(ps, val, where, network, 2);
+		} else {
+			fail(ps, where, "expected \"none\", \"host\" or an object {egress, unix, ask, "
+				 "mustReach}, got %s", json_type_word(val));
+		}
 	} else if (!strcmp(key, "user")) {
 		a->user = parse_string(ps, val, where);
 	} else if (!strcmp(key, "capabilities")) {
@@ -413,6 +424,7 @@ static void agent_init(struct agent_policy *a)
 	a->exec.ask_fallback = ASK_FALLBACK_UNSET;
 	a->exec.ask_timeout_ms = -1;
 	a->fs.workspace_only = -1;
+	a->net.ask = NET_ASK_UNSET;
 }
 
 static void agent_free(struct agent_policy *a)
@@ -428,6 +440,7 @@ static void agent_free(struct agent_policy *a)
 	strv_free(&a->fs.must_read);
 	strv_free(&a->env.pass);
 	strv_free(&a->env.set);
+	net_policy_free(&a->net);
 }
 
 #define MERGE_SCALAR(field, unset) \
@@ -462,6 +475,8 @@ static int agent_merge_defaults(struct agent_policy *a, const struct agent_polic
 		a->exec.ask_timeout_ms = DEFAULT_ASK_TIMEOUT_MS;
 	if (a->fs.workspace_only < 0)
 		a->fs.workspace_only = 0;
+	if (net_policy_merge(&a->net, &d->net))
+		return -ENOMEM;
 
 	memset(&merged, 0, sizeof(merged));
 	err = err ?: strv_extend(&merged.exec.safe_bins, &d->exec.safe_bins);

@@ -12,13 +12,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "net_policy.h"
 #include "strv.h"
 
 enum exec_security { EXEC_SECURITY_UNSET = -1, EXEC_SECURITY_DENY, EXEC_SECURITY_ALLOWLIST,
 		     EXEC_SECURITY_FULL };
 enum exec_ask { EXEC_ASK_UNSET = -1, EXEC_ASK_OFF, EXEC_ASK_ON_MISS, EXEC_ASK_ALWAYS };
 enum ask_fallback { ASK_FALLBACK_UNSET = -1, ASK_FALLBACK_DENY, ASK_FALLBACK_ALLOW };
-enum network_mode { NETWORK_UNSET = -1, NETWORK_NONE, NETWORK_HOST };
+/* NETWORK_FILTER: the object form; host namespace, egress judged in the kernel (layer 6) */
+enum network_mode { NETWORK_UNSET = -1, NETWORK_NONE, NETWORK_HOST, NETWORK_FILTER };
 
 struct exec_policy {
 	int security;         /* enum exec_security */
@@ -47,6 +49,7 @@ struct agent_policy {
 	char *workspace;
 	char *user;
 	int network; /* enum network_mode */
+	struct net_policy net; /* NETWORK_FILTER: egress, unix, ask, mustReach */
 	struct strv binds; /* "SRC:DST[:ro|:rw]" */
 	uint64_t capabilities; /* beyond WARDEN_CAPS_DEFAULT, bit per CAP_* (caps.h) */
 	struct exec_policy exec;

@@ -29,8 +29,8 @@ static bool is_root_user(const char *user)
 }
 
 /*
- * Things that are valid but that a reader of the policy should know: an
- * agent whose sandbox user is root keeps only the default capabilities
+ * Things that are valid but that a reader of the policy should know:
+ * unrestricted egress; an agent whose sandbox user is root keeps only the default capabilities
  * and the kernel's other root limits (README: "Root inside an agent"),
  * but root is still more than most agents need.
  */
@@ -39,6 +39,10 @@ static void check_warnings(const struct policy *p)
 	for (size_t i = 0; i < p->n_agents; i++) {
 		const struct agent_policy *a = &p->agents[i];
 
+		if (a->confined && a->network == NETWORK_HOST)
+			fprintf(stderr, "warden: warning: %s: agents.%s.network: \"host\" is unrestricted "
+				"egress: any allowed program can send anything anywhere; list what it "
+				"may reach with {\"egress\": [...]}\n", p->path, a->name);
 		if (!a->confined || !is_root_user(a->user))
 			continue;
 		fprintf(stderr, "warden: warning: %s: agents.%s.user: the agent runs as root; warden "

@@ -47,8 +47,9 @@ json_object *sandbox_spec_to_json(const struct agent_policy *a)
 	add_string(o, "workspace", a->workspace);
 	add_string(o, "tmpDir", access(tmp, F_OK) ? NULL : tmp);
 	add_string(o, "user", a->user ? a->user : DEFAULT_AGENT_USER);
+	/* the object form shares the host's namespace: the kernel filters (layer 6) */
 	json_object_object_add(o, "network",
-			       json_object_new_string(a->network == NETWORK_HOST ? "host" : "none"));
+			       json_object_new_string(a->network != NETWORK_NONE ? "host" : "none"));
 	json_object_object_add(o, "readOnly", strv_json(&ro));
 	json_object_object_add(o, "binds", strv_json(&a->binds));
 	json_object_object_add(o, "envSet", strv_json(&a->env.set));

@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "net.h"
+#include "net_events.h"
+#include "net_policy.h"
+
+static const char *op_name(uint32_t op)
+{
+	static const char *const names[NET_OP_MAX] = {
+		[NET_OP_CONNECT] = "connect",	       [NET_OP_SENDMSG] = "sendmsg",
+		[NET_OP_SOCKET] = "socket",	       [NET_OP_UNIX_CONNECT] = "unix-connect",
+		[NET_OP_UNIX_SEND] = "unix-send",
+	};
+
+	return op < NET_OP_MAX && names[op] ? names[op] : "unknown";
+}
+
+static void proto_name(const struct net_event *e, char *out, size_t len)
+{
+	if (e->family == AF_UNIX)
+		snprintf(out, len, "unix");
+	else if (e->type == SOCK_STREAM && (e->protocol == IPPROTO_TCP || !e->protocol))
+		snprintf(out, len, "tcp");
+	else if (e->type == SOCK_DGRAM && (e->protocol == IPPROTO_UDP || !e->protocol))
+		snprintf(out, len, "udp");
+	else if (e->type == SOCK_RAW)
+		snprintf(out, len, "raw");
+	else
+		snprintf(out, len, "type%u/proto%u", e->type, e->protocol);
+}
+
+static const char *family_name(uint32_t family)
+{
+	switch (family) {
+	case AF_UNIX: return "unix";
+	case AF_INET: return "inet";
+	case AF_INET6: return "inet6";
+	case AF_NETLINK: return "netlink";
+	case AF_PACKET: return "packet";
+	}
+	return "other";
+}
+
+json_object *net_event_to_json(const void *data, size_t len, const char *agent, uint64_t seq,
+			       net_head_fn add_head)
+{
+	const struct net_event *e = data;
+	json_object *o;
+	char proto[32], addr[64] = "", path[WARDEN_UNIX_PATH_LEN + 2] = "";
+
+	if (len < sizeof(*e)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	o = json_object_new_object();
+	add_head(o, &e->head, "net", agent, seq);
+	proto_name(e, proto, sizeof(proto));
+	if (e->family == AF_UNIX) {
+		size_t n = e->path_len < WARDEN_UNIX_PATH_LEN ? e->path_len : WARDEN_UNIX_PATH_LEN;
+
+		memcpy(path, e->path, n);
+		path[n] = '\0'; /* abstract names arrive with '@' for their leading NUL */
+		for (char *c = path; *c; c++)
+			if ((unsigned char)*c < 0x20 || *c == 0x7f)
+				*c = '.';
+	} else if (e->op != NET_OP_SOCKET) {
+		net_addr_format(e->addr, addr, sizeof(addr));
+	}
+	json_object_object_add(o, "op", json_object_new_string(op_name(e->op)));
+	json_object_object_add(o, "proto", json_object_new_string(proto));
+	json_object_object_add(o, "family", json_object_new_string(family_name(e->family)));
+	json_object_object_add(o, "addr", json_object_new_string(addr));
+	json_object_object_add(o, "port", json_object_new_int(e->port));
+	json_object_object_add(o, "path", json_object_new_string(path));
+	return o;
+}
