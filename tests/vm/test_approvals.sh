@@ -102,8 +102,8 @@ id=$(pending_id '.agent=="ask"')
 check "approve --always" "$WARDEN" approve "$id" --always
 wait_held
 check "both ran" sh -c "grep -q rc=0 $WORK/ask.out && grep -q rc=0 $WORK/ask2.out"
-check "the overlay file holds the grant" sh -c \
-	"jq -e '.agents.ask.exec.safeBins | index(\"/usr/bin/id\")' /var/lib/warden/approved.json"
+check "the overlay file holds the grant: identity and hash" sh -c \
+	"jq -e '.approved[] | select(.agent==\"ask\" and .path==\"/usr/bin/id\" and (.sha256|length)==64 and .ino>0)' /var/lib/warden/approved.json"
 check "status shows the overlay" sh -c "$WARDEN status --json | jq -e '.approvedOverlay == \"/var/lib/warden/approved.json\"'"
 check_status "--always lets the next run through without a prompt" 0 \
 	"$WARDEN" run --no-sandbox --agent ask -- /usr/bin/id -u
