@@ -265,8 +265,12 @@ static __always_inline int prepare_hold(struct linux_binprm *bprm, struct file *
 
 	if (!e)
 		return -EPERM; /* cannot hold: fail closed */
-	/* a script's identity is kept only from this exec's own shebang round */
-	if (e->args_len != (__u32)(__u64)bprm || !(e->flags & EXEC_F_SCRIPT)) {
+	/*
+	 * A script's identity is kept only from this exec's own shebang round:
+	 * binfmt_script points bprm->interp away from bprm->filename.
+	 */
+	if ((__u64)BPF_CORE_READ(bprm, interp) == (__u64)BPF_CORE_READ(bprm, filename) ||
+	    !(e->flags & EXEC_F_SCRIPT)) {
 		e->flags = 0;
 		e->script_dev = 0;
 		e->script_ino = 0;
@@ -290,8 +294,6 @@ static __always_inline void note_script(struct linux_binprm *bprm)
 	e->flags = EXEC_F_SCRIPT;
 	e->script_dev = inode_dev(inode);
 	e->script_ino = BPF_CORE_READ(inode, i_ino);
-	/* until the interpreter's round, args_len marks which exec this is */
-	e->args_len = (__u32)(__u64)bprm;
 }
 
 /* A held task reached a hook: it runs although nobody released it. */
