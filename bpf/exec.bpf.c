@@ -112,9 +112,12 @@ static __always_inline void read_argv(struct exec_event *e)
 
 /*
  * Why the current task cannot be held safely, or 0: something other than
- * the daemon could resume it (see the top of this file).
+ * the daemon could resume it (see the top of this file). fs_sharers_allowed:
+ * how many tasks may share the fs_struct. Before the exec kills the other
+ * threads that is the thread count (threads share it; they die before the
+ * program runs); after, one.
  */
-static __always_inline __u32 unsafe_to_hold(void)
+static __always_inline __u32 unsafe_to_hold(int fs_sharers_allowed)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	unsigned long hup = (unsigned long)BPF_CORE_READ(task, sighand, action[0].sa.sa_handler);
@@ -123,7 +126,7 @@ static __always_inline __u32 unsafe_to_hold(void)
 		return REASON_TRACED;
 	if (hup == SIG_IGN_HANDLER || (BPF_CORE_READ(task, blocked.sig[0]) & SIGHUP_BIT) ||
 	    (BPF_CORE_READ(task, signal, flags) & SIGNAL_UNKILLABLE) ||
-	    BPF_CORE_READ(task, fs, users) > 1)
+	    BPF_CORE_READ(task, fs, users) > fs_sharers_allowed)
 		return REASON_UNSAFE_HOLD;
 	return 0;
 }
@@ -430,7 +433,8 @@ int BPF_PROG(exec_bprm_check_security, struct linux_binprm *bprm, int ret)
 		reason = REASON_WRITABLE_BINARY;
 	}
 	if (verdict == VERDICT_HOLD) {
-		__u32 unsafe = unsafe_to_hold();
+		__u32 unsafe = unsafe_to_hold(BPF_CORE_READ(bpf_get_current_task_btf(), signal,
+							     nr_threads));
 
 		if (!unsafe)
 			return prepare_hold(bprm, file, reason, ca->agent, rules);
@@ -477,7 +481,7 @@ int BPF_PROG(exec_bprm_committed_creds, struct linux_binprm *bprm)
 	 * CLONE_SIGHAND sibling could have ignored SIGHUP in between). Past
 	 * the point of no return the only refusal left is SIGKILL.
 	 */
-	if (unsafe_to_hold()) {
+	if (unsafe_to_hold(1)) {
 		count(COUNTER_EXEC_DENIED);
 		bpf_send_signal(SIGKILL);
 		bpf_task_storage_delete(&pending_hold, task);

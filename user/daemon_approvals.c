@@ -316,7 +316,7 @@ static json_object *script_json(pid_t pid, json_object *info, uint32_t flags, ui
 	if (json_object_object_get_ex(info, "cwd", &v))
 		cwd = json_object_get_string(v);
 	fd = open_in_process(pid, cwd, arg);
-	if (fd < 0 || file_identity_fd(fd, &id) || sha256_fd(fd, SCRIPT_HASH_MAX, hex)) {
+	if (fd < 0 || file_identity_fd_of(fd, pid, &id) || sha256_fd(fd, SCRIPT_HASH_MAX, hex)) {
 		if (fd >= 0)
 			close(fd);
 		if (flags & EXEC_F_SCRIPT)
@@ -353,7 +353,7 @@ static bool script_unchanged(const struct approval *a)
 	for (size_t j = 0; same && j < a->n_pids; j++) {
 		int fd = open_in_process(a->pids[j], cwd, path);
 
-		same = fd >= 0 && !file_identity_fd(fd, &id) &&
+		same = fd >= 0 && !file_identity_fd_of(fd, a->pids[j], &id) &&
 		       id.dev == json_object_get_uint64(json_object_object_get(script, "dev")) &&
 		       id.ino == json_object_get_uint64(json_object_object_get(script, "ino")) &&
 		       !sha256_fd(fd, SCRIPT_HASH_MAX, hex) &&
@@ -1037,7 +1037,7 @@ static int held_binary(struct daemon *d, const struct approval *a, struct file_i
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	ret = file_identity_fd(fd, id);
+	ret = file_identity_fd_of(fd, a->pids[0], id);
 	if (!ret && (id->dev != a->dev || id->ino != a->ino))
 		ret = -ESTALE;
 	ret = ret ?: cached_sha256(d, fd, id, hex);
