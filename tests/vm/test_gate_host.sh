@@ -27,16 +27,4 @@ deny_all
 wait $BG
 check "  and did not run" sh -c "! grep -q root $OUT"
 
-# --always and --for on a file the agent may write are refused
-"$WARDEN" run --no-sandbox --agent always -- /srv/agents/always/tool >"$OUT" 2>&1 &
-BG=$!
-id=$(pending_id '.agent=="always"')
-check "a held binary the agent may write is marked writable" sh -c \
-	"$WARDEN approvals --json | jq -e 'select(.id==$id) | .writable==true'"
-check_status "  approve --always is refused" 1 "$WARDEN" approve "$id" --always
-check_output "  with the reason" "may write"
-check_status "  approve --for too" 1 "$WARDEN" approve "$id" --for 1m
-deny_all
-wait $BG
-
 finish
