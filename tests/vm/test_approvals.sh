@@ -92,7 +92,7 @@ wait_held
 check "askFallback allow lets it run after the timeout" grep -q "^rc=0$" "$WORK/lenient.out"
 
 # identical requests (same parent, argv, cwd, user) merge
-held ask '/usr/bin/id -u >$WORK/ask1.out & /usr/bin/id -u >$WORK/ask2.out & wait'
+held ask "/usr/bin/id -u >$WORK/ask1.out & /usr/bin/id -u >$WORK/ask2.out & wait"
 sleep 1.5
 check "two identical held execs are one request with two pids" sh -c \
 	"$WARDEN approvals --json | jq -s -e 'length == 1 and (.[0].pids|length) == 2'"
