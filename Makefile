@@ -42,7 +42,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror \
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter \
 	-I$(BUILD) -Ibpf -Iuser -MMD -MP
-LDLIBS  := -lbpf -lelf -lz -ljson-c -lldns
+LDLIBS  := -lbpf -lelf -lz -ljson-c -lldns -lcrypto -pthread
 
 .PHONY: all
 all: $(BUILD)/warden

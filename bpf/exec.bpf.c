@@ -18,6 +18,32 @@
  * memfd: an anonymous memory file is never on an allowlist (it has no name
  * userspace could resolve); it is reported with its own reason because it is
  * the classic fileless-payload route (memfd_create + execveat).
+ *
+ * A miss of a file the agent may write (its closest file rule grants
+ * write: the workspace, rw binds, its /tmp) is refused at once with its own
+ * reason: W^X (fs.bpf.c) would kill the program at its first executable
+ * mapping anyway, so no human is asked about it.
+ *
+ * The approval gate (layer 4). A held exec is stopped in
+ * bprm_committed_creds, past the point of no return, by a SIGSTOP the task
+ * dequeues before its first instruction. Nothing but the daemon may end
+ * that stop:
+ *   - user SIGCONT: task_kill and file_send_sigiotask refuse it
+ *     (process.bpf.c), ptrace attach too;
+ *   - a tracer that was there before the exec (PTRACE_TRACEME, an earlier
+ *     attach) could resume it: a traced task is never held (EPERM,
+ *     "traced"). cred_guard_mutex is held from before bprm_check_security
+ *     to after bprm_committed_creds, so no tracer can attach in between;
+ *   - the kernel's own SIGCONT (an orphaned process group with stopped
+ *     members, a tty hangup) always follows a SIGHUP, which kills a task
+ *     whose SIGHUP is at its default and unblocked. A task that ignores or
+ *     blocks SIGHUP, or cannot be killed by it (a PID namespace's init), is
+ *     never held ("unsafe-to-hold"), nor one sharing its fs_struct
+ *     (CLONE_FS: another process could change the cwd the human is shown);
+ *   - and if a held task runs anyway, the tracepoint on signal delivery or
+ *     a later exec catches it (killed, state HELD_ESCAPED), and the
+ *     daemon's SIGCONT passes only while the task is still in the very stop
+ *     it entered (nvcsw unchanged but for that one sleep).
  */
 #include "common.bpf.h"
 
@@ -80,6 +106,108 @@ static __always_inline void read_argv(struct exec_event *e)
 	e->args_len = off;
 }
 
+#define SIG_IGN_HANDLER 1           /* (__sighandler_t)1 */
+#define SIGNAL_UNKILLABLE 0x00000040 /* include/linux/sched/signal.h */
+#define SIGHUP_BIT 1ULL              /* 1 << (SIGHUP - 1) */
+
+/*
+ * Why the current task cannot be held safely, or 0: something other than
+ * the daemon could resume it (see the top of this file). fs_sharers_allowed:
+ * how many tasks may share the fs_struct. Before the exec kills the other
+ * threads that is the thread count (threads share it; they die before the
+ * program runs); after, one.
+ */
+static __always_inline __u32 unsafe_to_hold(int fs_sharers_allowed)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	unsigned long hup = (unsigned long)BPF_CORE_READ(task, sighand, action[0].sa.sa_handler);
+
+	if (BPF_CORE_READ(task, ptrace))
+		return REASON_TRACED;
+	if (hup == SIG_IGN_HANDLER || (BPF_CORE_READ(task, blocked.sig[0]) & SIGHUP_BIT) ||
+	    (BPF_CORE_READ(task, signal, flags) & SIGNAL_UNKILLABLE) ||
+	    BPF_CORE_READ(task, fs, users) > fs_sharers_allowed)
+		return REASON_UNSAFE_HOLD;
+	return 0;
+}
+
+#define S_IFMT 00170000
+#define S_IFDIR 0040000
+
+/* Where the walk for "may the agent write this file" is; see fs.bpf.c's walk_state. */
+struct write_walk {
+	void *rules;
+	__u64 dentry;
+	__u64 mnt;
+	__u64 mnt_root;
+	__u32 agent;
+	__u32 access; /* of the closest rule */
+	__u32 found;
+	__u32 done;
+};
+
+static long write_walk_step(__u32 i, struct write_walk *st)
+{
+	struct dentry *dentry = (struct dentry *)st->dentry, *parent;
+	struct mount *mnt = (struct mount *)st->mnt;
+	struct inode *inode = BPF_CORE_READ(dentry, d_inode);
+
+	if (inode) {
+		__u32 kind = (BPF_CORE_READ(inode, i_mode) & S_IFMT) == S_IFDIR ? RULE_FS_DIR
+										 : RULE_FS_PATH;
+		struct rule_key key = { .kind = kind, .agent = st->agent,
+					.dev = inode_dev(inode), .ino = BPF_CORE_READ(inode, i_ino) };
+		union rule_value *v = bpf_map_lookup_elem(st->rules, &key);
+
+		if (v) {
+			st->access = v->fs.access;
+			st->found = 1;
+			goto done;
+		}
+	}
+	if (st->dentry == st->mnt_root) {
+		struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
+
+		if (up == mnt)
+			goto done;
+		st->dentry = (__u64)BPF_CORE_READ(mnt, mnt_mountpoint);
+		st->mnt = (__u64)up;
+		st->mnt_root = (__u64)BPF_CORE_READ(up, mnt.mnt_root);
+		return 0;
+	}
+	parent = BPF_CORE_READ(dentry, d_parent);
+	if (parent == dentry)
+		goto done;
+	st->dentry = (__u64)parent;
+	return 0;
+done:
+	st->done = 1;
+	return 1;
+}
+
+/*
+ * Whether the closest file rule above the binary grants the agent write,
+ * the same test W^X applies to executable mappings. The exec already passed
+ * file_open, so a deny above cannot apply here. A walk too deep to finish
+ * counts as writable: for a miss that means a refusal, the safe side.
+ */
+static __always_inline bool agent_may_write(void *rules, __u32 agent, struct file *file)
+{
+	struct vfsmount *vfsmnt = BPF_CORE_READ(file, f_path.mnt);
+	struct write_walk st = {
+		.rules = rules,
+		.dentry = (__u64)BPF_CORE_READ(file, f_path.dentry),
+		.mnt = (__u64)container_of(vfsmnt, struct mount, mnt),
+		.mnt_root = (__u64)BPF_CORE_READ(vfsmnt, mnt_root),
+		.agent = agent,
+	};
+
+	bpf_loop(WARDEN_WALK_MAX, write_walk_step, &st, 0);
+	if (!st.done)
+		return true;
+	return st.found && (st.access & FS_WRITE) && !(st.access & FS_DENY);
+}
+
 /* Held execs wait here between bprm_check_security and bprm_committed_creds. */
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
@@ -98,7 +226,6 @@ static __always_inline void fill_exec(struct exec_event *e, struct linux_binprm 
 	fill_event_head(&e->head, EVENT_EXEC, verdict, reason, agent, generation);
 	e->dev = inode_dev(BPF_CORE_READ(file, f_inode));
 	e->ino = BPF_CORE_READ(file, f_inode, i_ino);
-	e->pad = 0;
 	/* interp is the file being judged: the interpreter on a script's second round */
 	bpf_probe_read_kernel_str(e->path, sizeof(e->path), BPF_CORE_READ(bprm, interp));
 	read_argv(e);
@@ -121,6 +248,9 @@ static __always_inline void emit_exec(struct linux_binprm *bprm, struct file *fi
 		count(COUNTER_EVENTS_DROPPED);
 		return;
 	}
+	e->flags = 0;
+	e->script_dev = 0;
+	e->script_ino = 0;
 	fill_exec(e, bprm, file, verdict, reason, agent, generation);
 	bpf_ringbuf_submit(e, 0);
 }
@@ -131,15 +261,55 @@ static __always_inline void emit_exec(struct linux_binprm *bprm, struct file *fi
  * memory, still mapped here) waits in task storage.
  */
 static __always_inline int prepare_hold(struct linux_binprm *bprm, struct file *file,
-					__u32 reason, __u32 agent, __u64 generation)
+					__u32 reason, __u32 agent, void *rules)
 {
 	struct exec_event *e = bpf_task_storage_get(&pending_hold, bpf_get_current_task_btf(), NULL,
 						     BPF_LOCAL_STORAGE_GET_F_CREATE);
 
 	if (!e)
 		return -EPERM; /* cannot hold: fail closed */
-	fill_exec(e, bprm, file, VERDICT_HOLD, reason, agent, generation);
+	/*
+	 * A script's identity is kept only from this exec's own shebang round:
+	 * binfmt_script points bprm->interp away from bprm->filename.
+	 */
+	if ((__u64)BPF_CORE_READ(bprm, interp) == (__u64)BPF_CORE_READ(bprm, filename) ||
+	    !(e->flags & EXEC_F_SCRIPT)) {
+		e->flags = 0;
+		e->script_dev = 0;
+		e->script_ino = 0;
+	}
+	fill_exec(e, bprm, file, VERDICT_HOLD, reason, agent, rules_generation(rules));
+	if (agent_may_write(rules, agent, file))
+		e->flags |= EXEC_F_WRITABLE;
 	return 0;
+}
+
+/* Round one of a shebang script: remembers which file the interpreter will be given. */
+static __always_inline void note_script(struct linux_binprm *bprm)
+{
+	struct exec_event *e = bpf_task_storage_get(&pending_hold, bpf_get_current_task_btf(), NULL,
+						     BPF_LOCAL_STORAGE_GET_F_CREATE);
+	struct inode *inode = BPF_CORE_READ(bprm, file, f_inode);
+
+	if (!e)
+		return;
+	e->head.verdict = VERDICT_ALLOW; /* nothing held yet */
+	e->flags = EXEC_F_SCRIPT;
+	e->script_dev = inode_dev(inode);
+	e->script_ino = BPF_CORE_READ(inode, i_ino);
+}
+
+/* A held task reached a hook: it runs although nobody released it. */
+static __always_inline bool caught_escaping(void)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct held_exec *h = bpf_map_lookup_elem(&held, &tgid);
+
+	if (!h || h->exited || h->state == HELD_RELEASED)
+		return false;
+	h->state = HELD_ESCAPED;
+	bpf_send_signal(SIGKILL);
+	return true;
 }
 
 /* A daemon is there to decide: its heartbeat is fresh. */
@@ -240,8 +410,12 @@ int BPF_PROG(exec_bprm_check_security, struct linux_binprm *bprm, int ret)
 	ca = current_agent();
 	if (!ca)
 		return 0;
-	if (is_shebang(bprm))
+	if (caught_escaping())
+		return -EPERM;
+	if (is_shebang(bprm)) {
+		note_script(bprm);
 		return 0; /* judged by its interpreter on the next round */
+	}
 
 	file = bprm->file;
 	rules = current_rules();
@@ -251,8 +425,23 @@ int BPF_PROG(exec_bprm_check_security, struct linux_binprm *bprm, int ret)
 		return 0;
 	}
 	verdict = rules ? judge_exec(rules, ca->agent, file, &reason) : VERDICT_DENY;
-	if (verdict == VERDICT_HOLD)
-		return prepare_hold(bprm, file, reason, ca->agent, rules_generation(rules));
+	if (rules && verdict != VERDICT_ALLOW &&
+	    (reason == REASON_NOT_ALLOWLISTED || reason == REASON_NO_APPROVER) &&
+	    agent_may_write(rules, ca->agent, file)) {
+		/* a file the agent made or could change: W^X kills it anyway, ask nobody */
+		verdict = VERDICT_DENY;
+		reason = REASON_WRITABLE_BINARY;
+	}
+	if (verdict == VERDICT_HOLD) {
+		__u32 unsafe = unsafe_to_hold(BPF_CORE_READ(bpf_get_current_task_btf(), signal,
+							     nr_threads));
+
+		if (!unsafe)
+			return prepare_hold(bprm, file, reason, ca->agent, rules);
+		verdict = VERDICT_DENY;
+		reason = unsafe;
+	}
+	bpf_task_storage_delete(&pending_hold, bpf_get_current_task_btf());
 	if (ca->agent != WARDEN_AGENT_SELFTEST)
 		count(verdict == VERDICT_ALLOW ? COUNTER_EXEC_ALLOWED : COUNTER_EXEC_DENIED);
 	emit_exec(bprm, file, verdict, reason, ca->agent, rules ? rules_generation(rules) : 0);
@@ -285,6 +474,19 @@ int BPF_PROG(exec_bprm_committed_creds, struct linux_binprm *bprm)
 	tgid = bpf_get_current_pid_tgid() >> 32;
 	h.agent = e->head.agent;
 	h.since_ns = bpf_ktime_get_boot_ns();
+	h.state = HELD_COMMITTED;
+	h.start_ns = BPF_CORE_READ(task, start_boottime);
+	/*
+	 * Checked again here, after the exec unshared the signal handlers (a
+	 * CLONE_SIGHAND sibling could have ignored SIGHUP in between). Past
+	 * the point of no return the only refusal left is SIGKILL.
+	 */
+	if (unsafe_to_hold(1)) {
+		count(COUNTER_EXEC_DENIED);
+		bpf_send_signal(SIGKILL);
+		bpf_task_storage_delete(&pending_hold, task);
+		return 0;
+	}
 	if (bpf_map_update_elem(&held, &tgid, &h, BPF_ANY) ||
 	    bpf_ringbuf_output(&events, e, sizeof(*e), 0)) {
 		bpf_map_delete_elem(&held, &tgid);
@@ -296,5 +498,56 @@ int BPF_PROG(exec_bprm_committed_creds, struct linux_binprm *bprm)
 		bpf_send_signal(SIGSTOP);
 	}
 	bpf_task_storage_delete(&pending_hold, task);
+	return 0;
+}
+
+/*
+ * A held task dequeues the SIGSTOP of bprm_committed_creds here, in its own
+ * context, right before it sleeps: the count of voluntary switches now is
+ * the one the release check in process.bpf.c compares against. Any signal
+ * delivered to a held task after that means it was woken and runs: it is
+ * killed before the signal's action or its program can do anything.
+ */
+SEC("tp_btf/signal_deliver")
+int BPF_PROG(exec_signal_deliver, int sig, struct kernel_siginfo *info, struct k_sigaction *ka)
+{
+	struct held_exec *h;
+	__u32 tgid;
+
+	if (!current_agent())
+		return 0;
+	tgid = bpf_get_current_pid_tgid() >> 32;
+	h = bpf_map_lookup_elem(&held, &tgid);
+	if (!h || h->exited)
+		return 0;
+	if (h->state == HELD_COMMITTED && sig == SIGSTOP) {
+		h->nvcsw = BPF_CORE_READ(bpf_get_current_task_btf(), nvcsw);
+		h->state = HELD_STOPPED;
+	} else if (h->state == HELD_STOPPED || h->state == HELD_ESCAPED) {
+		h->state = HELD_ESCAPED;
+		bpf_send_signal(SIGKILL);
+	}
+	return 0;
+}
+
+/*
+ * A held task that exits (killed by the agent, by the kernel's SIGHUP, by
+ * the daemon) is marked so that a process reusing its pid is not taken for
+ * it; the daemon removes the entry.
+ */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(exec_sched_process_exit, struct task_struct *p)
+{
+	struct held_exec *h;
+	__u32 tgid;
+
+	if (!current_agent())
+		return 0;
+	tgid = BPF_CORE_READ(p, tgid);
+	if (BPF_CORE_READ(p, pid) != tgid)
+		return 0;
+	h = bpf_map_lookup_elem(&held, &tgid);
+	if (h)
+		h->exited = 1;
 	return 0;
 }

@@ -42,15 +42,44 @@ static __always_inline int check_target(__u32 op, struct task_struct *target)
  * else may send it SIGCONT or trace it, whoever they are. Killing it is
  * fine: that is a refusal.
  */
+static __always_inline struct held_exec *held_task(struct task_struct *target)
+{
+	__u32 tgid = BPF_CORE_READ(target, tgid);
+	struct held_exec *h = bpf_map_lookup_elem(&held, &tgid);
+
+	return h && !h->exited && h->state != HELD_RELEASED ? h : NULL;
+}
+
+static __always_inline bool from_approver(void)
+{
+	__u32 zero = 0;
+	struct approver *a = bpf_map_lookup_elem(&approver, &zero);
+
+	return a && a->tgid == (__u32)(bpf_get_current_pid_tgid() >> 32);
+}
+
 static __always_inline bool held_by_warden(struct task_struct *target)
 {
-	__u32 tgid = BPF_CORE_READ(target, tgid), zero = 0;
-	struct approver *a;
+	return held_task(target) && !from_approver();
+}
 
-	if (!bpf_map_lookup_elem(&held, &tgid))
-		return false;
-	a = bpf_map_lookup_elem(&approver, &zero);
-	return !a || a->tgid != (__u32)(bpf_get_current_pid_tgid() >> 32);
+#define TASK_STOPPED_BIT 0x0004 /* __TASK_STOPPED */
+
+/*
+ * The daemon's release: its SIGCONT passes only while the task is still in
+ * the stop it entered when it was held (exec.bpf.c): stopped, and not one
+ * voluntary switch since the sleep that stop began with. Anything else
+ * means it ran meanwhile; the daemon then kills it as escaped.
+ */
+static __always_inline int release_held(struct held_exec *h, struct task_struct *p)
+{
+	if (h->state != HELD_STOPPED || !(BPF_CORE_READ(p, __state) & TASK_STOPPED_BIT) ||
+	    BPF_CORE_READ(p, nvcsw) != h->nvcsw + 1) {
+		h->state = HELD_ESCAPED;
+		return -EPERM;
+	}
+	h->state = HELD_RELEASED;
+	return 0;
 }
 
 static __always_inline int refuse_held(__u32 op, struct task_struct *target)
@@ -75,11 +104,31 @@ SEC("lsm/task_kill")
 int BPF_PROG(process_task_kill, struct task_struct *p, struct kernel_siginfo *info, int sig,
 	     const struct cred *cred, int ret)
 {
+	struct held_exec *h;
+
 	if (ret)
 		return ret;
-	if (sig == SIGCONT && held_by_warden(p))
+	if (sig == SIGCONT && (h = held_task(p))) {
+		if (from_approver())
+			return release_held(h, p);
 		return refuse_held(FILE_OP_SIGNAL, p);
+	}
 	return check_target(FILE_OP_SIGNAL, p);
+}
+
+/*
+ * fcntl(F_SETOWN) + F_SETSIG(SIGCONT) makes the kernel send SIGCONT on
+ * I/O, past task_kill: refused for held tasks.
+ */
+SEC("lsm/file_send_sigiotask")
+int BPF_PROG(process_file_send_sigiotask, struct task_struct *tsk, struct fown_struct *fown,
+	     int sig, int ret)
+{
+	if (ret)
+		return ret;
+	if (sig == SIGCONT && held_task(tsk))
+		return refuse_held(FILE_OP_SIGNAL, tsk);
+	return 0;
 }
 
 SEC("lsm/bpf")

@@ -117,11 +117,29 @@ struct approver {
 };
 #define WARDEN_APPROVER_STALE_NS (3ULL * 1000000000ULL)
 
-/* held: tgid -> what it waits for */
+/*
+ * held: tgid -> what it waits for. The kernel moves state forward: the
+ * exec is committed and SIGSTOP sent (COMMITTED), the task dequeued that
+ * SIGSTOP and went to sleep (STOPPED: nvcsw is its voluntary context
+ * switch count just before that sleep, so a task still in that one stop
+ * has exactly nvcsw + 1), the daemon's SIGCONT passed the check
+ * (RELEASED), or the task was caught running while held (ESCAPED).
+ */
+enum held_state {
+	HELD_COMMITTED = 0,
+	HELD_STOPPED = 1,
+	HELD_RELEASED = 2,
+	HELD_ESCAPED = 3,
+};
+
 struct held_exec {
 	__u32 agent;
-	__u32 pad;
+	__u32 state;   /* enum held_state */
 	__u64 since_ns;
+	__u64 nvcsw;
+	__u64 start_ns; /* task->start_boottime: tells a reused pid apart */
+	__u32 exited;   /* the task is gone; the entry waits for the daemon */
+	__u32 pad;
 };
 
 struct exec_allow_rule {
@@ -273,6 +291,9 @@ enum reason {
 	REASON_NET_UNIX,        /* a unix socket neither listed, in the workspace, nor the agent's */
 	REASON_NET_ASK,         /* not in the egress set: refused, an approval request made */
 	REASON_NET_NO_RESOLVER, /* DNS with no resolver of warden to redirect it to */
+	REASON_WRITABLE_BINARY, /* a miss of a file the agent may write: W^X would kill it */
+	REASON_TRACED,         /* would be held, but a tracer could resume it */
+	REASON_UNSAFE_HOLD,    /* would be held, but the kernel itself could resume it */
 	REASON_MAX,
 };
 
@@ -298,13 +319,18 @@ struct exec_event {
 	__u32 argc;      /* arguments kept in args */
 	__u32 args_len;  /* bytes used in args */
 	__u32 truncated; /* 1 when argv did not fit */
-	__u32 pad;
+	__u32 flags;     /* EXEC_F_* */
 	char path[WARDEN_PATH_LEN]; /* the binary judged, as the caller named it */
 	char args[WARDEN_ARGS_SIZE];
 	char cwd[WARDEN_FILE_PATH_LEN]; /* working directory: names leaf first, as in file_event */
 	__u32 cwd_len;
 	__u32 pad2;
+	__u64 script_dev; /* EXEC_F_SCRIPT: the shebang script the interpreter was given */
+	__u64 script_ino;
 };
+
+#define EXEC_F_WRITABLE 1u /* the agent may write the binary (its closest file rule grants it) */
+#define EXEC_F_SCRIPT 2u   /* script_dev/script_ino are set */
 
 struct file_event {
 	struct event_head head;
@@ -328,9 +354,10 @@ _Static_assert(sizeof(struct global_rule) == 32, "global_rule layout");
 _Static_assert(sizeof(struct caps_rule) == 32, "caps_rule layout");
 _Static_assert(sizeof(struct file_event) == 72 + 32 + WARDEN_FILE_PATH_LEN, "file_event layout");
 _Static_assert(sizeof(struct cgroup_agent) == 8, "cgroup_agent layout");
+_Static_assert(sizeof(struct held_exec) == 40, "held_exec layout");
 _Static_assert(sizeof(struct event_head) == 72, "event_head layout");
 _Static_assert(sizeof(struct exec_event) ==
-		       72 + 32 + WARDEN_PATH_LEN + WARDEN_ARGS_SIZE + WARDEN_FILE_PATH_LEN + 8,
+		       72 + 32 + WARDEN_PATH_LEN + WARDEN_ARGS_SIZE + WARDEN_FILE_PATH_LEN + 8 + 16,
 	       "exec_event layout");
 
 #endif /* WARDEN_H */

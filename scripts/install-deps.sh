@@ -11,6 +11,7 @@ packages=(
 	libbpf-dev libelf-dev zlib1g-dev      # libbpf and what it links
 	libjson-c-dev                         # the policy file
 	libldns-dev                           # warden's DNS resolver (layer 6)
+	libssl-dev                            # SHA-256 of approved binaries and held scripts (libcrypto)
 	libcmocka-dev                         # unit tests
 	bpftool                               # skeletons, vmlinux.h
 	qemu-system-x86 busybox-static cpio kmod  # the test VM (scripts/vmtest.sh)

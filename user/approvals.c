@@ -6,33 +6,47 @@
 #include "approvals.h"
 #include "events.h"
 
-static bool same_argv(json_object *a, json_object *b)
+/* Every field a human is shown is equal (a field missing on both sides is equal too). */
+static bool same_request(json_object *a, json_object *b)
 {
-	json_object *x, *y;
+	static const char *const keys[] = { APPROVAL_MERGE_KEYS, NULL };
 
-	if (!json_object_object_get_ex(a, "argv", &x) || !json_object_object_get_ex(b, "argv", &y))
-		return false;
-	return json_object_equal(x, y);
+	for (size_t i = 0; keys[i]; i++) {
+		json_object *x = NULL, *y = NULL;
+		bool hx = json_object_object_get_ex(a, keys[i], &x);
+		bool hy = json_object_object_get_ex(b, keys[i], &y);
+
+		if (hx != hy || (hx && !json_object_equal(x, y)))
+			return false;
+	}
+	return true;
 }
 
 struct approval *approvals_add(struct approval_queue *q, uint32_t agent_id, const char *agent,
-			       pid_t pid, uint64_t dev, uint64_t ino, json_object *info,
+			       pid_t pid, int pidfd, uint64_t dev, uint64_t ino, json_object *info,
 			       uint64_t now_ms, uint64_t timeout_ms, bool fallback_allow,
 			       bool *merged)
 {
 	struct approval *a;
 	pid_t *pids;
+	int *fds;
 
 	*merged = false;
 	for (size_t i = 0; i < q->n; i++) {
 		a = &q->v[i];
-		if (a->agent_id != agent_id || a->dev != dev || a->ino != ino || !same_argv(a->info, info))
+		if (a->agent_id != agent_id || a->dev != dev || a->ino != ino ||
+		    a->n_pids >= APPROVAL_PIDS_MAX || !same_request(a->info, info))
 			continue;
 		pids = realloc(a->pids, (a->n_pids + 1) * sizeof(*pids));
 		if (!pids)
 			return NULL;
 		a->pids = pids;
-		a->pids[a->n_pids++] = pid;
+		fds = realloc(a->pidfds, (a->n_pids + 1) * sizeof(*fds));
+		if (!fds)
+			return NULL;
+		a->pidfds = fds;
+		a->pids[a->n_pids] = pid;
+		a->pidfds[a->n_pids++] = pidfd;
 		json_object_put(info);
 		*merged = true;
 		return a;
@@ -44,15 +58,18 @@ struct approval *approvals_add(struct approval_queue *q, uint32_t agent_id, cons
 	a = &q->v[q->n];
 	memset(a, 0, sizeof(*a));
 	a->pids = malloc(sizeof(*a->pids));
+	a->pidfds = malloc(sizeof(*a->pidfds));
 	a->agent = strdup(agent);
-	if (!a->pids || !a->agent) {
+	if (!a->pids || !a->pidfds || !a->agent) {
 		free(a->pids);
+		free(a->pidfds);
 		free(a->agent);
 		return NULL;
 	}
 	a->id = ++q->next_id;
 	a->agent_id = agent_id;
 	a->pids[0] = pid;
+	a->pidfds[0] = pidfd;
 	a->n_pids = 1;
 	a->dev = dev;
 	a->ino = ino;
@@ -76,6 +93,7 @@ static void approval_free(struct approval *a)
 {
 	free(a->agent);
 	free(a->pids);
+	free(a->pidfds);
 	json_object_put(a->info);
 }
 
@@ -94,22 +112,23 @@ ssize_t approvals_expired(const struct approval_queue *q, uint64_t now_ms)
 	return -1;
 }
 
-void approvals_forget_pid(struct approval_queue *q, pid_t pid)
+bool approvals_drop_pid(struct approval_queue *q, size_t i, size_t j)
 {
-	for (size_t i = 0; i < q->n;) {
-		struct approval *a = &q->v[i];
+	struct approval *a = &q->v[i];
 
-		for (size_t j = 0; j < a->n_pids;) {
-			if (a->pids[j] == pid)
-				a->pids[j] = a->pids[--a->n_pids];
-			else
-				j++;
-		}
-		if (!a->n_pids)
-			approvals_remove(q, i);
-		else
-			i++;
-	}
+	a->n_pids--;
+	memmove(&a->pids[j], &a->pids[j + 1], (a->n_pids - j) * sizeof(a->pids[0]));
+	memmove(&a->pidfds[j], &a->pidfds[j + 1], (a->n_pids - j) * sizeof(a->pidfds[0]));
+	return a->n_pids == 0;
+}
+
+bool approvals_find_pidfd(const struct approval_queue *q, int pidfd, size_t *i, size_t *j)
+{
+	for (*i = 0; *i < q->n; (*i)++)
+		for (*j = 0; *j < q->v[*i].n_pids; (*j)++)
+			if (q->v[*i].pidfds[*j] == pidfd)
+				return true;
+	return false;
 }
 
 void approvals_free(struct approval_queue *q)
@@ -134,7 +153,7 @@ json_object *approval_to_json(const struct approval *a, uint64_t now_ms)
 	realtime_to_iso8601(a->deadline_ms, deadline, sizeof(deadline));
 	json_object_object_add(o, "id", json_object_new_uint64(a->id));
 	json_object_object_add(o, "agent", json_object_new_string(a->agent));
-	json_object_object_add(o, "pid", json_object_new_int(a->pids[0]));
+	json_object_object_add(o, "pid", json_object_new_int(a->n_pids ? a->pids[0] : 0));
 	json_object_object_add(o, "pids", pids);
 	json_object_object_add(o, "time", json_object_new_string(created));
 	json_object_object_add(o, "deadline", json_object_new_string(deadline));
@@ -149,8 +168,10 @@ json_object *approval_to_json(const struct approval *a, uint64_t now_ms)
 
 bool approval_is_shell(const char *path)
 {
-	static const char *const shells[] = { "sh", "bash", "dash", "zsh", "ksh", "fish", "busybox",
-					      "env", "python3", "python", "perl", "node", NULL };
+	static const char *const shells[] = { "sh", "bash", "dash", "zsh", "ksh", "mksh", "fish",
+					      "busybox", "env", "python3", "python", "perl", "node",
+					      "ruby", "php", "lua", "tclsh", "Rscript", "awk", "gawk",
+					      "mawk", NULL };
 	const char *base = strrchr(path, '/');
 
 	base = base ? base + 1 : path;

@@ -2,9 +2,12 @@
 /*
  * Layer 4: the approval queue. A held exec (stopped in the kernel before
  * its new program runs) becomes a request a human answers: once, always,
- * for a while, or no. Identical pending requests of one agent (same binary,
- * same argv) merge into one, so a retry loop does not flood the human.
- * This module is bookkeeping only; the daemon resumes or kills processes.
+ * for a while, or no. Pending requests of one agent merge only when
+ * everything the human is shown is the same (binary, argv, cwd, user,
+ * script and its hash, parent), so a retry loop does not flood the human
+ * and an answer never covers a command nobody saw; a request holds at most
+ * APPROVAL_PIDS_MAX processes. This module is bookkeeping only; the daemon
+ * resumes or kills processes.
  */
 #ifndef WARDEN_APPROVALS_H
 #define WARDEN_APPROVALS_H
@@ -14,11 +17,18 @@
 #include <sys/types.h>
 #include <json-c/json.h>
 
+#define APPROVAL_PIDS_MAX 32
+
+/* What must be equal for two held execs to be one request: what a human is shown. */
+#define APPROVAL_MERGE_KEYS \
+	"binary", "dev", "ino", "argv", "argvTruncated", "cwd", "uid", "user", "script", "parent"
+
 struct approval {
 	uint64_t id;
 	uint32_t agent_id;
 	char *agent;
-	pid_t *pids; /* every held process this answer releases */
+	pid_t *pids; /* every held process this answer releases, and only those */
+	int *pidfds; /* pidfds[i] refers to pids[i]: signals never reach a reused pid */
 	size_t n_pids;
 	uint64_t dev, ino; /* the binary */
 	json_object *info; /* path, argv, cwd, binary, user, parent, ... */
@@ -34,12 +44,14 @@ struct approval_queue {
 };
 
 /*
- * Adds a held pid. When a pending request of the same agent has the same
- * binary and argv, the pid joins it; *merged says which happened. info is
- * taken over. Returns the request, or NULL when out of memory.
+ * Adds a held pid (and its pidfd, owned by the queue from then on). When a
+ * pending request of the same agent shows exactly the same (every
+ * APPROVAL_MERGE_KEYS field equal) and has room, the pid joins it; *merged
+ * says which happened. info is taken over. Returns the request, or NULL
+ * when out of memory.
  */
 struct approval *approvals_add(struct approval_queue *q, uint32_t agent_id, const char *agent,
-			       pid_t pid, uint64_t dev, uint64_t ino, json_object *info,
+			       pid_t pid, int pidfd, uint64_t dev, uint64_t ino, json_object *info,
 			       uint64_t now_ms, uint64_t timeout_ms, bool fallback_allow,
 			       bool *merged);
 struct approval *approvals_find(struct approval_queue *q, uint64_t id);
@@ -47,8 +59,14 @@ struct approval *approvals_find(struct approval_queue *q, uint64_t id);
 void approvals_remove(struct approval_queue *q, size_t i);
 /* Index of the first request whose deadline is past, or -1. */
 ssize_t approvals_expired(const struct approval_queue *q, uint64_t now_ms);
-/* Drops pid from every request (it exited); empty requests go away. */
-void approvals_forget_pid(struct approval_queue *q, pid_t pid);
+/*
+ * Drops pid from request i (it exited; its pidfd is the caller's to close).
+ * Returns true when the request is left without processes (the caller
+ * reports it and removes it).
+ */
+bool approvals_drop_pid(struct approval_queue *q, size_t i, size_t j);
+/* Where pidfd is: request *i, process *j. false when no request has it. */
+bool approvals_find_pidfd(const struct approval_queue *q, int pidfd, size_t *i, size_t *j);
 void approvals_free(struct approval_queue *q);
 
 /* The request as shown to people and sent to the notify command. */

@@ -8,6 +8,7 @@
 #include "commands.h"
 #include "control.h"
 #include "log.h"
+#include "text.h"
 
 /* Sends req (consumed); the reply when ok, else prints the error and returns NULL. */
 static json_object *call(json_object *req, const char *what)
@@ -37,23 +38,61 @@ static const char *field(json_object *o, const char *key)
 	return json_object_object_get_ex(o, key, &v) ? json_object_get_string(v) : "";
 }
 
+/* "label value" with value escaped: agent-controlled text never reaches the terminal raw. */
+static void print_field(const char *label, const char *value)
+{
+	printf("  %-9s ", label);
+	text_fputs(value, stdout);
+	putchar('\n');
+}
+
+static void print_argv(const char *label, json_object *argv)
+{
+	printf("  %-9s", label);
+	for (size_t i = 0; argv && i < json_object_array_length(argv); i++) {
+		putchar(' ');
+		text_fputs_word(json_object_get_string(json_object_array_get_idx(argv, i)), stdout);
+	}
+	putchar('\n');
+}
+
 static void print_request(json_object *a)
 {
-	json_object *argv, *parent;
+	json_object *argv, *parent, *script, *v;
+	char line[256];
 
 	json_object_object_get_ex(a, "argv", &argv);
 	json_object_object_get_ex(a, "parent", &parent);
-	printf("request %s: agent %s wants to run %s\n", field(a, "id"), field(a, "agent"),
-	       field(a, "binary")[0] ? field(a, "binary") : field(a, "path"));
-	printf("  argv:     %s\n", argv ? json_object_to_json_string_ext(argv, JSON_C_TO_STRING_PLAIN)
-				       : "[]");
-	printf("  cwd:      %s\n", field(a, "cwd"));
-	printf("  pid:      %s (user %s), pids %s\n", field(a, "pid"), field(a, "user"),
-	       field(a, "pids"));
-	if (parent)
-		printf("  parent:   %s %s %s\n", field(parent, "pid"), field(parent, "comm"),
-		       field(parent, "argv"));
-	printf("  since:    %s; %s s until the fallback (%s)\n", field(a, "time"),
+	printf("request %s: agent ", field(a, "id"));
+	text_fputs(field(a, "agent"), stdout);
+	printf(" wants to run ");
+	text_fputs(field(a, "binary")[0] ? field(a, "binary") : field(a, "path"), stdout);
+	putchar('\n');
+	print_argv("argv:", argv);
+	if (json_object_object_get_ex(a, "argvTruncated", &v) && json_object_get_boolean(v))
+		printf("  %-9s ONLY THE START OF THE ARGUMENTS IS SHOWN: the rest would run unseen "
+		       "(approving needs --truncated-ok)\n", "warning:");
+	print_field("cwd:", field(a, "cwd"));
+	if (json_object_object_get_ex(a, "script", &script)) {
+		snprintf(line, sizeof(line), "%s (inode %s:%s, sha256 %s)", field(script, "path"),
+			 field(script, "dev"), field(script, "ino"), field(script, "sha256"));
+		print_field("script:", line);
+	}
+	snprintf(line, sizeof(line), "%s (user %s), pids %s", field(a, "pid"), field(a, "user"),
+		 field(a, "pids"));
+	print_field("pid:", line);
+	if (parent) {
+		json_object *pargv;
+
+		json_object_object_get_ex(parent, "argv", &pargv);
+		printf("  %-9s %s ", "parent:", field(parent, "pid"));
+		text_fputs(field(parent, "comm"), stdout);
+		print_argv("", pargv);
+	}
+	if (json_object_object_get_ex(a, "writable", &v) && json_object_get_boolean(v))
+		printf("  %-9s the agent may write this binary: only this run can be approved\n",
+		       "note:");
+	printf("  %-9s %s; %s s until the fallback (%s)\n", "since:", field(a, "time"),
 	       field(a, "expiresInSeconds"), field(a, "fallback"));
 }
 
@@ -61,8 +100,10 @@ static void approvals_usage(FILE *out)
 {
 	fprintf(out, "Usage: warden approvals [--json]\n\n"
 		     "Lists the execs held for a human decision. --json: one object a line with\n"
-		     "id, agent, pid, pids, path, binary, argv, cwd, user, parent, time, deadline,\n"
-		     "expiresInSeconds and fallback.\n");
+		     "id, agent, pid, pids, path, binary, argv (argvTruncated when it did not\n"
+		     "fit), cwd, user, parent, script (path, dev, ino, sha256 of an interpreter's\n"
+		     "script), writable, time, deadline, expiresInSeconds and fallback. The\n"
+		     "human view escapes control characters.\n");
 }
 
 int cmd_approvals(int argc, char **argv)
@@ -104,11 +145,15 @@ int cmd_approvals(int argc, char **argv)
 static void decide_usage(FILE *out, bool allow)
 {
 	if (allow)
-		fprintf(out, "Usage: warden approve ID [--always | --for DURATION]\n\n"
-			     "Lets held request ID run. Without options: this once. --always: adds\n"
-			     "the binary to that agent's allowlist, live and persisted in\n"
-			     "/var/lib/warden/approved.json (review or delete it there). --for 10m:\n"
-			     "a grant for that agent that expires in the kernel.\n");
+		fprintf(out, "Usage: warden approve ID [--always | --for DURATION] [--truncated-ok]\n\n"
+			     "Lets held request ID run: exactly the processes it lists. Without options:\n"
+			     "this once. --always: adds this binary (its identity and SHA-256, not its\n"
+			     "path) to that agent's allowlist, live and persisted in\n"
+			     "/var/lib/warden/approved.json; a replaced or changed file needs a new\n"
+			     "decision. --for 10m: a grant of this binary for that agent that expires\n"
+			     "in the kernel. Neither is possible for a binary the agent may write.\n"
+			     "--truncated-ok: approve a request whose arguments were too long to show\n"
+			     "whole.\n");
 	else
 		fprintf(out, "Usage: warden deny ID\n\n"
 			     "Refuses held request ID: its process is killed before its program runs\n"
@@ -120,18 +165,20 @@ static int decide(int argc, char **argv, bool allow)
 	static const struct option opts[] = {
 		{ "always", no_argument, NULL, 'a' },
 		{ "for", required_argument, NULL, 'f' },
+		{ "truncated-ok", no_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
 	json_object *req, *reply;
 	const char *duration = NULL;
-	bool always = false;
+	bool always = false, truncated_ok = false;
 	char *end;
 	int c;
 
-	while ((c = getopt_long(argc, argv, allow ? "af:h" : "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, allow ? "af:th" : "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a': always = true; break;
+		case 't': truncated_ok = true; break;
 		case 'f': duration = optarg; break;
 		case 'h': decide_usage(stdout, allow); return 0;
 		default: decide_usage(stderr, allow); return 2;
@@ -154,13 +201,26 @@ static int decide(int argc, char **argv, bool allow)
 		json_object_object_add(req, "always", json_object_new_boolean(1));
 	if (duration)
 		json_object_object_add(req, "for", json_object_new_string(duration));
+	if (truncated_ok)
+		json_object_object_add(req, "truncatedOk", json_object_new_boolean(1));
 	reply = call(req, allow ? "approve" : "deny");
 	if (!reply)
 		return 1;
 	if (field(reply, "warning")[0])
 		log_info("warning: %s", field(reply, "warning"));
-	printf("request %s: %s (%s for agent %s)\n", field(reply, "id"),
-	       allow ? "allowed" : "denied", field(reply, "decision"), field(reply, "agent"));
+	{
+		const char *decision = field(reply, "decision");
+		bool refused = !strcmp(decision, "changed") || !strcmp(decision, "escaped");
+
+		printf("request %s: %s (%s for agent ", field(reply, "id"),
+		       refused ? "killed instead" : allow ? "allowed" : "denied", decision);
+		text_fputs(field(reply, "agent"), stdout);
+		printf(", pids %s)\n", field(reply, "pids"));
+		if (refused) {
+			json_object_put(reply);
+			return 1;
+		}
+	}
 	json_object_put(reply);
 	return 0;
 }

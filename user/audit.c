@@ -23,6 +23,7 @@
 #include "commands.h"
 #include "control.h"
 #include "log.h"
+#include "text.h"
 
 #define DEFAULT_POLICY "/etc/warden/policy.json"
 #define EXIT_FINDINGS 1
@@ -332,9 +333,14 @@ static void print_text(const struct audit_report *r, const char *host)
 	/* the host's name first: this often arrives by mail, one of many hosts */
 	printf("warden audit on %s (warden %s): %zu finding%s (%s)\n", host, WARDEN_VERSION, r->n,
 	       r->n == 1 ? "" : "s", summary);
-	for (size_t i = 0; i < r->n; i++)
-		printf("%s %s: %s\n  fix: %s\n", audit_severity_name(r->v[i].severity), r->v[i].id,
-		       r->v[i].message, r->v[i].fix);
+	/* findings quote file names and tool output an agent may have chosen: escaped */
+	for (size_t i = 0; i < r->n; i++) {
+		printf("%s %s: ", audit_severity_name(r->v[i].severity), r->v[i].id);
+		text_fputs(r->v[i].message, stdout);
+		printf("\n  fix: ");
+		text_fputs(r->v[i].fix, stdout);
+		putchar('\n');
+	}
 }
 
 int cmd_audit(int argc, char **argv)

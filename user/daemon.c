@@ -241,11 +241,6 @@ static int apply_policy_file(struct daemon *d, const char *file, char *err, size
 	p = policy_load(file, err, errlen);
 	if (!p)
 		return -EINVAL;
-	ret = policy_apply_overlay(p, APPROVED_OVERLAY, err, errlen);
-	if (ret) {
-		policy_free(p);
-		return ret;
-	}
 	ensure_agent_dirs(p);
 	ret = policy_compile(p, &d->ids, d->generation + 1, &compiled, err, errlen);
 	if (ret) {
@@ -253,6 +248,7 @@ static int apply_policy_file(struct daemon *d, const char *file, char *err, size
 		return ret;
 	}
 	approvals_add_grants(d, &compiled);
+	approvals_add_always(d, p, &compiled);
 	d->compile_ms = monotonic_ms() - started;
 	started = monotonic_ms();
 	/* layer 6: the new egress sets under the other slot, resolver ports in the rules */
@@ -286,7 +282,11 @@ static int apply_policy_file(struct daemon *d, const char *file, char *err, size
 
 int daemon_reload(struct daemon *d, const char *file, char *err, size_t errlen)
 {
-	int ret = apply_policy_file(d, file, err, errlen);
+	int ret;
+
+	atomic_store(&d->busy_since_ms, monotonic_ms());
+	ret = apply_policy_file(d, file, err, errlen);
+	atomic_store(&d->busy_since_ms, 0);
 
 	if (ret) {
 		log_error("reload of %s failed, the previous policy stays in force: %s", file, err);
@@ -427,7 +427,7 @@ static int on_event(void *ctx, void *data, size_t len)
 	if (h->type == EVENT_EXEC && h->verdict == VERDICT_HOLD) {
 		const struct exec_event *e = data;
 
-		approvals_on_hold(d, ev, h->agent, e->dev, e->ino);
+		approvals_on_hold(d, ev, e);
 		return 0;
 	}
 	publish(d, ev);
@@ -891,6 +891,47 @@ static void accept_clients(struct daemon *d)
 
 /* ---- the loop ---- */
 
+#define HEARTBEAT_EVERY_US 500000
+#define LOOP_STALL_MS 3000      /* the loop turns at least every TICK_INTERVAL_S */
+#define BUSY_MAX_MS (5 * 60000) /* a long step that takes longer is a stuck one */
+
+static void *heartbeat_main(void *arg)
+{
+	struct daemon *d = arg;
+	pid_t self = getpid();
+
+	while (!atomic_load(&d->heartbeat_stop)) {
+		uint64_t now = monotonic_ms(), busy = atomic_load(&d->busy_since_ms);
+
+		if (now - atomic_load(&d->loop_turn_ms) < LOOP_STALL_MS ||
+		    (busy && now - busy < BUSY_MAX_MS))
+			enforcer_heartbeat(d->enforcer, self);
+		usleep(HEARTBEAT_EVERY_US);
+	}
+	return NULL;
+}
+
+static int start_heartbeat(struct daemon *d)
+{
+	int err;
+
+	atomic_store(&d->loop_turn_ms, monotonic_ms());
+	err = pthread_create(&d->heartbeat_thread, NULL, heartbeat_main, d);
+	if (err)
+		return -err;
+	d->heartbeat_running = true;
+	return 0;
+}
+
+static void stop_heartbeat(struct daemon *d)
+{
+	if (!d->heartbeat_running)
+		return;
+	atomic_store(&d->heartbeat_stop, true);
+	pthread_join(d->heartbeat_thread, NULL);
+	d->heartbeat_running = false;
+}
+
 static void on_signal(struct daemon *d)
 {
 	struct signalfd_siginfo si;
@@ -926,8 +967,9 @@ static int setup_loop(struct daemon *d)
 		return -errno;
 	d->signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	d->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	d->settle_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	d->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-	if (d->signal_fd < 0 || d->timer_fd < 0 || d->epoll_fd < 0)
+	if (d->signal_fd < 0 || d->timer_fd < 0 || d->settle_fd < 0 || d->epoll_fd < 0)
 		return -errno;
 	if (timerfd_settime(d->timer_fd, 0, &every, NULL))
 		return -errno;
@@ -936,6 +978,7 @@ static int setup_loop(struct daemon *d)
 		return -errno;
 	err = watch(d->epoll_fd, d->signal_fd);
 	err = err ?: watch(d->epoll_fd, d->timer_fd);
+	err = err ?: watch(d->epoll_fd, d->settle_fd);
 	err = err ?: watch(d->epoll_fd, d->listen_fd);
 	err = err ?: watch(d->epoll_fd, ring_buffer__epoll_fd(d->ring));
 	err = err ?: watch(d->epoll_fd, net_fd(d->net));
@@ -951,6 +994,7 @@ static int run_loop(struct daemon *d)
 
 		if (n < 0 && errno != EINTR)
 			return -errno;
+		atomic_store(&d->loop_turn_ms, monotonic_ms());
 		for (int i = 0; i < n; i++) {
 			int fd = evs[i].data.fd;
 
@@ -960,7 +1004,6 @@ static int run_loop(struct daemon *d)
 				uint64_t ticks;
 
 				if (read(d->timer_fd, &ticks, sizeof(ticks)) > 0) {
-					enforcer_heartbeat(d->enforcer, getpid());
 					approvals_tick(d);
 					sweep_cgroups(d);
 					reresolve_if_due(d);
@@ -972,8 +1015,12 @@ static int run_loop(struct daemon *d)
 				on_inotify(d);
 			} else if (fd == net_fd(d->net)) {
 				net_on_ready(d->net);
-			} else {
+			} else if (fd == d->settle_fd) {
+				approvals_on_settle_timer(d);
+			} else if (fd == ring_buffer__epoll_fd(d->ring)) {
 				ring_buffer__consume(d->ring);
+			} else if (!approvals_on_pidfd(d, fd)) {
+				epoll_ctl(d->epoll_fd, EPOLL_CTL_DEL, fd, NULL); /* a stale pidfd */
 			}
 			events_flush(d);
 		}
@@ -984,6 +1031,7 @@ static int run_loop(struct daemon *d)
 
 static void daemon_cleanup(struct daemon *d)
 {
+	stop_heartbeat(d);
 	if (d->enforcer) {
 		/* no held process is left behind: each gets its fallback */
 		approvals_shutdown(d);
@@ -999,6 +1047,8 @@ static void daemon_cleanup(struct daemon *d)
 		close(d->signal_fd);
 	if (d->timer_fd >= 0)
 		close(d->timer_fd);
+	if (d->settle_fd >= 0)
+		close(d->settle_fd);
 	if (d->epoll_fd >= 0)
 		close(d->epoll_fd);
 	if (d->inotify_fd >= 0)
@@ -1042,6 +1092,7 @@ int cmd_daemon(int argc, char **argv)
 		{},
 	};
 	struct daemon d = { .listen_fd = -1, .signal_fd = -1, .timer_fd = -1, .epoll_fd = -1,
+			    .settle_fd = -1,
 			    .inotify_fd = -1 };
 	const char *policy_file = DEFAULT_POLICY;
 	char err[2048];
@@ -1148,12 +1199,12 @@ int cmd_daemon(int argc, char **argv)
 		log_error("cannot open the event log %s: %s (events go to stdout only)", EVENT_LOG,
 			  strerror(-ret));
 	enforcer_heartbeat(d.enforcer, getpid());
-	approvals_adopt_held(&d);
-	if ((ret = setup_loop(&d))) {
+	if ((ret = setup_loop(&d)) || (ret = start_heartbeat(&d))) {
 		log_error("daemon: cannot set up the event loop: %s", strerror(-ret));
 		ret = 1;
 		goto out;
 	}
+	approvals_adopt_held(&d); /* after the loop's setup: their pidfds are watched */
 	log_info("enforcing %s (generation %llu, %zu agents, %zu rules); control socket %s",
 		 d.policy_file, (unsigned long long)d.generation, d.policy->n_agents, d.n_rules,
 		 WARDEN_SOCKET);

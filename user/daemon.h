@@ -8,6 +8,8 @@
 #ifndef WARDEN_DAEMON_H
 #define WARDEN_DAEMON_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -17,6 +19,7 @@
 #include "compile.h"
 #include "policy.h"
 #include "sandbox.h"
+#include "warden.h"
 
 #define EVENT_LOG WARDEN_STATE_DIR "/events.jsonl"
 #define APPROVED_OVERLAY WARDEN_STATE_DIR "/approved.json"
@@ -29,6 +32,23 @@ struct managed_cgroup {
 	uint32_t agent;
 	char *path;
 	bool is_run; /* created by `warden run`: removed once empty */
+};
+
+/* A held exec whose SIGSTOP the kernel has not seen taken yet (it is still finishing its exec). */
+struct held_wait {
+	json_object *ev; /* its exec event */
+	pid_t pid;
+	int pidfd;
+	uint32_t agent_id;
+	uint32_t flags; /* EXEC_F_* */
+	uint64_t dev, ino, script_dev, script_ino;
+	uint64_t since_ms; /* CLOCK_MONOTONIC */
+};
+
+/* A content hash computed for an --always entry, kept while the file's metadata stays the same. */
+struct hash_cache_entry {
+	uint64_t dev, ino, size, mtime_ns, ctime_ns;
+	char sha256[65];
 };
 
 struct subscriber {
@@ -57,6 +77,11 @@ struct daemon {
 	size_t n_cgroups;
 	/* approvals */
 	struct approval_queue queue;
+	struct held_wait *waiting; /* holds not yet stopped: polled every few ms */
+	size_t n_waiting;
+	int settle_fd;             /* timerfd for that polling, armed only while needed */
+	struct hash_cache_entry *hashes;
+	size_t n_hashes;
 	struct rule_entry *grants; /* timed grants (--for), re-added on every policy swap */
 	size_t n_grants;
 	/* events */
@@ -66,6 +91,17 @@ struct daemon {
 	uint64_t subscriber_drops;
 	bool stop;
 	bool unload; /* `warden unload`: remove the pins on the way out */
+	/*
+	 * The heartbeat has its own thread, so a long step of the loop (a
+	 * 100,000-rule reload) does not make the kernel think nobody is there
+	 * to decide. It beats while the loop turned recently, or while a
+	 * bounded long step is running, never for a loop that is stuck.
+	 */
+	pthread_t heartbeat_thread;
+	bool heartbeat_running;
+	atomic_bool heartbeat_stop;
+	_Atomic uint64_t loop_turn_ms; /* CLOCK_MONOTONIC of the loop's last turn */
+	_Atomic uint64_t busy_since_ms; /* a long step started then; 0 = none */
 	int inotify_fd;         /* directories of allowlisted binaries */
 	uint64_t reresolve_due; /* CLOCK_MONOTONIC ms; 0 = nothing changed */
 	struct net_state *net;  /* layer 6: egress sets and the resolver (net_daemon.c) */
@@ -84,8 +120,13 @@ void events_close(struct daemon *d);
 json_object *handle_events(struct daemon *d, json_object *req, int client, bool *keep);
 
 /* daemon_approvals.c */
-void approvals_on_hold(struct daemon *d, json_object *ev, uint32_t agent_id, uint64_t dev,
-		       uint64_t ino);
+void approvals_on_hold(struct daemon *d, json_object *ev, const struct exec_event *e);
+/* A pidfd of a held process became readable (it exited); true when fd was one. */
+bool approvals_on_pidfd(struct daemon *d, int fd);
+/* settle_fd fired: holds that were still finishing their exec are looked at again. */
+void approvals_on_settle_timer(struct daemon *d);
+/* Rules for the --always approvals (of policy p's agents) whose file is still the approved content. */
+void approvals_add_always(struct daemon *d, const struct policy *p, struct compiled_policy *c);
 void approvals_tick(struct daemon *d);
 void approvals_shutdown(struct daemon *d);
 void approvals_add_grants(struct daemon *d, struct compiled_policy *c);

@@ -443,6 +443,13 @@ int enforcer_release_held(struct enforcer *e, uint32_t tgid)
 	return 0;
 }
 
+int enforcer_held_get(struct enforcer *e, uint32_t tgid, struct held_exec *out)
+{
+	if (bpf_map_lookup_elem(bpf_map__fd(e->skel->maps.held), &tgid, out))
+		return -errno;
+	return 0;
+}
+
 int enforcer_list_held(struct enforcer *e, uint32_t *tgids, struct held_exec *info, int max)
 {
 	int fd = bpf_map__fd(e->skel->maps.held), n = 0;

@@ -60,6 +60,8 @@ int enforcer_del_cgroup(struct enforcer *e, uint64_t cgroup_id);
 int enforcer_heartbeat(struct enforcer *e, uint32_t tgid);
 /* Forgets that tgid is held (after it was resumed or killed). */
 int enforcer_release_held(struct enforcer *e, uint32_t tgid);
+/* The kernel's record of held tgid; 0, or -ENOENT when it holds no such task. */
+int enforcer_held_get(struct enforcer *e, uint32_t tgid, struct held_exec *out);
 /* tgids the kernel holds right now; returns the count (at most max) or -errno. */
 int enforcer_list_held(struct enforcer *e, uint32_t *tgids, struct held_exec *info, int max);
 /* Adds one rule to the policy in force (a timed grant); 0 or -errno. */

@@ -9,6 +9,7 @@
 #include "caps.h"
 #include "events.h"
 #include "net_events.h"
+#include "text.h"
 
 const char *verdict_name(uint32_t verdict)
 {
@@ -54,6 +55,9 @@ const char *reason_name(uint32_t reason)
 		[REASON_NET_UNIX] = "unix-socket-not-allowed",
 		[REASON_NET_ASK] = "destination-not-allowed-ask",
 		[REASON_NET_NO_RESOLVER] = "no-resolver",
+		[REASON_WRITABLE_BINARY] = "writable-binary",
+		[REASON_TRACED] = "traced",
+		[REASON_UNSAFE_HOLD] = "unsafe-to-hold",
 	};
 
 	return reason < REASON_MAX && names[reason] ? names[reason] : "unknown";
@@ -290,27 +294,52 @@ static const char *str_field(json_object *ev, const char *key)
 	return json_object_object_get_ex(ev, key, &v) ? json_object_get_string(v) : "";
 }
 
+/* Appends key=value with value escaped (agent-controlled text). */
+static size_t add_field(char *out, size_t len, size_t n, const char *key, const char *value)
+{
+	if (n >= len)
+		return n;
+	n += snprintf(out + n, len - n, "%s", key);
+	if (n >= len)
+		return n;
+	return n + text_escape(out + n, len - n, value);
+}
+
 void event_format_line(json_object *ev, char *out, size_t len)
 {
-	json_object *argv;
-	int n;
+	json_object *argv, *v;
+	size_t n;
 
-	n = snprintf(out, len, "%s %-5s %s%s%s agent=%s pid=%s comm=%s path=%s reason=%s",
-		     str_field(ev, "ts"), str_field(ev, "verdict"), str_field(ev, "type"),
-		     json_object_object_get_ex(ev, "op", NULL) ? ":" : "", str_field(ev, "op"),
-		     str_field(ev, "agent"), str_field(ev, "pid"), str_field(ev, "comm"),
-		     str_field(ev, "path"), str_field(ev, "reason"));
-	if (json_object_object_get_ex(ev, "addr", NULL) && n > 0 && (size_t)n < len)
-		n += snprintf(out + n, len - n, " proto=%s dest=%s port=%s name=%s",
-			      str_field(ev, "proto"), str_field(ev, "addr"), str_field(ev, "port"),
-			      str_field(ev, "name"));
-	if (json_object_object_get_ex(ev, "targetPid", NULL) && n > 0 && (size_t)n < len)
-		n += snprintf(out + n, len - n, " target=%s", str_field(ev, "targetPid"));
-	if (json_object_object_get_ex(ev, "capability", NULL) && n > 0 && (size_t)n < len)
-		n += snprintf(out + n, len - n, " capability=%s", str_field(ev, "capability"));
-	if (n < 0 || (size_t)n >= len || !json_object_object_get_ex(ev, "argv", &argv))
-		return;
-	snprintf(out + n, len - n, " argv=%s",
-		 json_object_to_json_string_ext(argv, JSON_C_TO_STRING_PLAIN |
-							      JSON_C_TO_STRING_NOSLASHESCAPE));
+	n = (size_t)snprintf(out, len, "%s %-5s %s%s%s", str_field(ev, "ts"),
+			     str_field(ev, "verdict"), str_field(ev, "type"),
+			     json_object_object_get_ex(ev, "op", NULL) ? ":" : "", str_field(ev, "op"));
+	n = add_field(out, len, n, " agent=", str_field(ev, "agent"));
+	n = add_field(out, len, n, " pid=", str_field(ev, "pid"));
+	n = add_field(out, len, n, " comm=", str_field(ev, "comm"));
+	n = add_field(out, len, n, " path=", str_field(ev, "path"));
+	n = add_field(out, len, n, " reason=", str_field(ev, "reason"));
+	if (json_object_object_get_ex(ev, "addr", NULL)) {
+		n = add_field(out, len, n, " proto=", str_field(ev, "proto"));
+		n = add_field(out, len, n, " dest=", str_field(ev, "addr"));
+		n = add_field(out, len, n, " port=", str_field(ev, "port"));
+		n = add_field(out, len, n, " name=", str_field(ev, "name"));
+	}
+	if (json_object_object_get_ex(ev, "targetPid", NULL))
+		n = add_field(out, len, n, " target=", str_field(ev, "targetPid"));
+	if (json_object_object_get_ex(ev, "capability", NULL))
+		n = add_field(out, len, n, " capability=", str_field(ev, "capability"));
+	if (json_object_object_get_ex(ev, "approval", NULL))
+		n = add_field(out, len, n, " approval=", str_field(ev, "approval"));
+	if (json_object_object_get_ex(ev, "cwd", NULL))
+		n = add_field(out, len, n, " cwd=", str_field(ev, "cwd"));
+	if (json_object_object_get_ex(ev, "argv", &argv))
+		n = add_field(out, len, n, " argv=",
+			      json_object_to_json_string_ext(argv, JSON_C_TO_STRING_PLAIN |
+								   JSON_C_TO_STRING_NOSLASHESCAPE));
+	if (json_object_object_get_ex(ev, "argvTruncated", &v) && json_object_get_boolean(v))
+		n = add_field(out, len, n, " argv-truncated", "");
+	if (json_object_object_get_ex(ev, "detail", NULL))
+		n = add_field(out, len, n, " detail=", str_field(ev, "detail"));
+	if (n >= len && len > 4)
+		memcpy(out + len - 4, "...", 4); /* a cut line says it is cut */
 }

@@ -58,10 +58,11 @@ void resolve_cache_reset(void)
 	mount_cache_n = 0;
 }
 
-/* The superblock device of mount mnt_id, from /proc/self/mountinfo. */
-static int mount_dev_uncached(int mnt_id, uint64_t *dev);
+/* The superblock device of mount mnt_id, from a mountinfo file (/proc/self's by default). */
+static int mount_dev_uncached(int mnt_id, uint64_t *dev, const char *mountinfo);
 
-static int mount_dev(int mnt_id, uint64_t *dev)
+/* mnt_ids are unique system-wide: one cache serves every mount namespace */
+static int mount_dev_in(int mnt_id, uint64_t *dev, const char *mountinfo)
 {
 	int ret;
 
@@ -70,7 +71,7 @@ static int mount_dev(int mnt_id, uint64_t *dev)
 			*dev = mount_cache[i].dev;
 			return 0;
 		}
-	ret = mount_dev_uncached(mnt_id, dev);
+	ret = mount_dev_uncached(mnt_id, dev, mountinfo);
 	if (!ret && mount_cache_n < sizeof(mount_cache) / sizeof(mount_cache[0])) {
 		mount_cache[mount_cache_n].mnt_id = mnt_id;
 		mount_cache[mount_cache_n++].dev = *dev;
@@ -78,14 +79,19 @@ static int mount_dev(int mnt_id, uint64_t *dev)
 	return ret;
 }
 
-static int mount_dev_uncached(int mnt_id, uint64_t *dev)
+static int mount_dev(int mnt_id, uint64_t *dev)
+{
+	return mount_dev_in(mnt_id, dev, "/proc/self/mountinfo");
+}
+
+static int mount_dev_uncached(int mnt_id, uint64_t *dev, const char *mountinfo)
 {
 	char *line = NULL;
 	size_t cap = 0;
 	int ret = -ENOENT;
 	FILE *f;
 
-	f = fopen("/proc/self/mountinfo", "re");
+	f = fopen(mountinfo, "re");
 	if (!f)
 		return -errno;
 	while (getline(&line, &cap, f) > 0) {
@@ -134,6 +140,25 @@ int file_identity_fd(int fd, struct file_id *id)
 	if (err)
 		return err;
 	return mount_dev(mnt_id, &id->dev);
+}
+
+int file_identity_fd_of(int fd, int pid, struct file_id *id)
+{
+	struct statx stx;
+	char mountinfo[64];
+	int err;
+
+	err = file_identity_fd(fd, id);
+	if (err != -ENOENT)
+		return err;
+	/* a mount of another namespace (a sandbox): its mountinfo has it */
+	if (statx(fd, "", AT_EMPTY_PATH | AT_STATX_SYNC_AS_STAT, STATX_INO | STATX_MNT_ID, &stx))
+		return -errno;
+	if (!(stx.stx_mask & STATX_MNT_ID))
+		return -ENOTSUP;
+	snprintf(mountinfo, sizeof(mountinfo), "/proc/%d/mountinfo", pid);
+	id->ino = stx.stx_ino;
+	return mount_dev_in((int)stx.stx_mnt_id, &id->dev, mountinfo);
 }
 
 int file_identity(const char *path, struct file_id *id)

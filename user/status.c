@@ -12,6 +12,7 @@
 #include "control.h"
 #include "enforcer.h"
 #include "log.h"
+#include "text.h"
 
 static void status_usage(FILE *out)
 {
@@ -26,11 +27,17 @@ static void status_usage(FILE *out)
 		"  -h, --help  this text\n");
 }
 
+/* A field for the human view, escaped (a few at a time may be live in one printf). */
 static const char *get_str(json_object *o, const char *key)
 {
+	static char bufs[8][1024];
+	static unsigned int next;
+	char *buf = bufs[next++ % 8];
 	json_object *v;
 
-	return json_object_object_get_ex(o, key, &v) ? json_object_get_string(v) : "?";
+	text_escape(buf, sizeof(bufs[0]),
+		    json_object_object_get_ex(o, key, &v) ? json_object_get_string(v) : "?");
+	return buf;
 }
 
 static void print_human(json_object *st)

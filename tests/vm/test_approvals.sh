@@ -91,19 +91,17 @@ sleep 3.5
 wait_held
 check "askFallback allow lets it run after the timeout" grep -q "^rc=0$" "$WORK/lenient.out"
 
-# identical requests merge
-held ask '/usr/bin/id -u; echo rc=$?'
-"$WARDEN" run --no-sandbox --agent ask -- sh -c '/usr/bin/id -u; echo rc=$?' >"$WORK/ask2.out" 2>&1 &
-HELD="$HELD $!"
+# identical requests (same parent, argv, cwd, user) merge
+held ask "/usr/bin/id -u >$WORK/ask1.out & /usr/bin/id -u >$WORK/ask2.out & wait"
 sleep 1.5
 check "two identical held execs are one request with two pids" sh -c \
 	"$WARDEN approvals --json | jq -s -e 'length == 1 and (.[0].pids|length) == 2'"
 id=$(pending_id '.agent=="ask"')
 check "approve --always" "$WARDEN" approve "$id" --always
 wait_held
-check "both ran" sh -c "grep -q rc=0 $WORK/ask.out && grep -q rc=0 $WORK/ask2.out"
-check "the overlay file holds the grant" sh -c \
-	"jq -e '.agents.ask.exec.safeBins | index(\"/usr/bin/id\")' /var/lib/warden/approved.json"
+check "both ran" sh -c "grep -q '^0$' $WORK/ask1.out && grep -q '^0$' $WORK/ask2.out"
+check "the overlay file holds the grant: identity and hash" sh -c \
+	"jq -e '.approved[] | select(.agent==\"ask\" and .path==\"/usr/bin/id\" and (.sha256|length)==64 and .ino>0)' /var/lib/warden/approved.json"
 check "status shows the overlay" sh -c "$WARDEN status --json | jq -e '.approvedOverlay == \"/var/lib/warden/approved.json\"'"
 check_status "--always lets the next run through without a prompt" 0 \
 	"$WARDEN" run --no-sandbox --agent ask -- /usr/bin/id -u
