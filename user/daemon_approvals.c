@@ -279,9 +279,10 @@ static void settle(struct daemon *d, size_t i, bool allow, const char *decision)
 
 void approvals_adopt_held(struct daemon *d)
 {
-	uint32_t tgids[256];
-	struct held_exec info[256];
-	int n = enforcer_list_held(d->enforcer, tgids, info, 256);
+	int max = enforcer_max_held(d->enforcer);
+	uint32_t *tgids = calloc(max, sizeof(*tgids));
+	struct held_exec *info = calloc(max, sizeof(*info));
+	int n = tgids && info ? enforcer_list_held(d->enforcer, tgids, info, max) : 0;
 
 	for (int i = 0; i < n; i++) {
 		const char *agent = agent_ids_name(&d->ids, info[i].agent);
@@ -334,6 +335,8 @@ void approvals_adopt_held(struct daemon *d)
 			json_object_put(ev);
 		log_info("held pid %u of agent %s is waiting for a decision again", tgids[i], agent);
 	}
+	free(tgids);
+	free(info);
 }
 
 /* Held processes that died meanwhile (killed by the agent) leave their requests. */
@@ -479,9 +482,12 @@ json_object *handle_decision(struct daemon *d, json_object *req, bool allow)
 					     json_object_get_string(v));
 		grant.value.exec_allow.expires_ns = boottime_ns() + (uint64_t)for_ms * 1000000ULL;
 		g = realloc(d->grants, (d->n_grants + 1) * sizeof(*g));
-		if (!g || enforcer_add_rule(d->enforcer, &grant))
-			return control_error("cannot add the grant to the kernel");
+		if (!g)
+			return control_error("cannot add the grant: out of memory");
+		/* realloc may have moved the array: keep it before anything can fail */
 		d->grants = g;
+		if (enforcer_add_rule(d->enforcer, &grant))
+			return control_error("cannot add the grant to the kernel");
 		d->grants[d->n_grants++] = grant;
 		decision = "for";
 	} else if (allow && json_object_object_get_ex(req, "always", &v) && json_object_get_boolean(v)) {

@@ -469,6 +469,16 @@ uint64_t enforcer_generation(struct enforcer *e)
 	return v.global.generation;
 }
 
+int enforcer_max_cgroups(struct enforcer *e)
+{
+	return (int)bpf_map__max_entries(e->skel->maps.agent_by_cgroup);
+}
+
+int enforcer_max_held(struct enforcer *e)
+{
+	return (int)bpf_map__max_entries(e->skel->maps.held);
+}
+
 int enforcer_cgroups(struct enforcer *e, uint64_t *ids, uint32_t *agents, int max)
 {
 	int fd = bpf_map__fd(e->skel->maps.agent_by_cgroup), n = 0;
