@@ -190,6 +190,8 @@ enum file_op {
 	FILE_OP_PTRACE,
 	FILE_OP_SIGNAL,
 	FILE_OP_BPF,
+	FILE_OP_IPC,         /* SysV IPC or a POSIX message queue (path: what) */
+	FILE_OP_FOLLOW_LINK, /* following a symlink */
 	FILE_OP_MAX,
 };
 
@@ -219,6 +221,9 @@ enum reason {
 	REASON_ASK_ALWAYS,     /* held: the agent's exec.ask is "always" */
 	REASON_NO_APPROVER,    /* would be held, but no daemon is there to decide */
 	REASON_HELD_PROCESS,   /* resuming or tracing a held process: the daemon's job */
+	REASON_HOST_IPC,       /* SysV IPC or mqueue of the host's IPC namespace */
+	REASON_SHM_OTHER,      /* a /dev/shm file another agent (or the host) made */
+	REASON_SETUP_SYMLINK,  /* the sandbox builder following a symlink the agent could plant */
 	REASON_MAX,
 };
 

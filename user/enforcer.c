@@ -15,6 +15,7 @@
 
 #include "cgroup.h"
 #include "enforcer.h"
+#include "resolve.h"
 #include "warden.skel.h"
 
 #define LSM_LIST "/sys/kernel/security/lsm"
@@ -260,6 +261,18 @@ int bpf_lsm_check(char *err, size_t errlen)
 	return -ENOTSUP;
 }
 
+/*
+ * The host's /dev/shm, whose files are kept per agent (bpf/ipc.bpf.c). No
+ * /dev/shm at load: nothing to keep apart (a later mount is not seen).
+ */
+static void set_shm_dev(struct warden *skel)
+{
+	struct file_id id;
+
+	if (!file_identity("/dev/shm", &id))
+		skel->rodata->cfg_shm_dev = id.dev;
+}
+
 struct enforcer *enforcer_open(char *err, size_t errlen)
 {
 	struct enforcer *e = calloc(1, sizeof(*e));
@@ -289,6 +302,7 @@ struct enforcer *enforcer_open(char *err, size_t errlen)
 			goto fail;
 		}
 	}
+	set_shm_dev(e->skel);
 	ret = warden__load(e->skel);
 	if (ret == -EPERM) {
 		snprintf(err, errlen, "the kernel (%s) refused to load warden's BPF LSM programs: %s. "

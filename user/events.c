@@ -40,6 +40,9 @@ const char *reason_name(uint32_t reason)
 		[REASON_ASK_ALWAYS] = "ask-always",
 		[REASON_NO_APPROVER] = "no-approver",
 		[REASON_HELD_PROCESS] = "held-process",
+		[REASON_HOST_IPC] = "host-ipc-namespace",
+		[REASON_SHM_OTHER] = "shm-of-another-agent",
+		[REASON_SETUP_SYMLINK] = "symlink-in-agent-writable-place",
 	};
 
 	return reason < REASON_MAX && names[reason] ? names[reason] : "unknown";
@@ -192,7 +195,8 @@ const char *file_op_name(uint32_t op)
 		[FILE_OP_CHMOD] = "chmod",	      [FILE_OP_CHOWN] = "chown",
 		[FILE_OP_MMAP_EXEC] = "mmap-exec",    [FILE_OP_MPROTECT_EXEC] = "mprotect-exec",
 		[FILE_OP_PTRACE] = "ptrace",	      [FILE_OP_SIGNAL] = "signal",
-		[FILE_OP_BPF] = "bpf",
+		[FILE_OP_BPF] = "bpf",		      [FILE_OP_IPC] = "ipc",
+		[FILE_OP_FOLLOW_LINK] = "follow-link",
 	};
 
 	return op < FILE_OP_MAX && names[op] ? names[op] : "unknown";

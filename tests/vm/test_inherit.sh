@@ -38,7 +38,7 @@ cat >"$WORK/policy.json" <<JSON
   "version": 1,
   "defaults": {
     "exec": { "safeBins": ["sh", "cat", "ls", "env", "grep", "python3", "node", "git", "sort", "tr",
-                           "true", "mktemp", "id", "ps", "echo", "wc", "head", "stat", "/usr/lib/git-core/"] },
+                           "true", "mktemp", "id", "ps", "cp", "echo", "wc", "head", "stat", "/usr/lib/git-core/"] },
     "fs": { "deny": [".env", ".aws"] },
     "env": { "pass": ["LANG"], "set": { "PATH": "/usr/bin:/bin", "HOME": "/workspace" } }
   },
@@ -46,7 +46,7 @@ cat >"$WORK/policy.json" <<JSON
     "box": { "workspace": "$BOX", "fs": { "workspaceOnly": true },
              "binds": ["/srv/knowledge:/knowledge:ro"] },
     "plain": { "workspace": "$PLAIN", "env": { "set": { "HOME": "$PLAIN" } } },
-    "peer": { "workspace": "$PEER" }
+    "peer": { "workspace": "$PEER", "binds": ["/srv/knowledge:/knowledge:ro"] }
   }
 }
 JSON
@@ -107,6 +107,81 @@ SH
 check_status "no-sandbox: a new session" 3 plain 'exec sh ./session.sh'
 check_status "no-sandbox from a process-group leader: a new session, status passed on" 3 \
 	setsid -w "$WARDEN" run --no-sandbox --agent plain -- sh "$PLAIN/session.sh"
+
+# ---- another agent's /dev/shm files and SysV segments ----
+peer() { (cd "$PEER" && "$WARDEN" run --no-sandbox --agent peer -- sh -c "$1"); }
+check_status "no-sandbox: agent peer writes and reads its own /dev/shm file" 0 peer \
+	'echo peer-shm-data >/dev/shm/peer-file && cat /dev/shm/peer-file'
+check_status "no-sandbox: agent plain cannot read peer's /dev/shm file" 1 plain \
+	'cat /dev/shm/peer-file 2>/dev/null || exit 1'
+check "  an event says so" \
+	wait_event '.agent=="plain" and .reason=="shm-of-another-agent" and (.path|test("peer-file"))'
+check_status "  nor unlink or overwrite it" 0 plain \
+	'! rm -f /dev/shm/peer-file 2>/dev/null && ! sh -c "echo x >/dev/shm/peer-file" 2>/dev/null'
+check "  (peer's data is intact)" grep -qx peer-shm-data /dev/shm/peer-file
+echo host-shm-secret >/dev/shm/host-file
+check_status "no-sandbox: nor a file the host left in /dev/shm" 1 plain 'cat /dev/shm/host-file 2>/dev/null || exit 1'
+check_status "no-sandbox: shm_open-style use of /dev/shm still works for the agent itself" 0 plain \
+	'python3 -c "
+from multiprocessing import shared_memory as s
+m = s.SharedMemory(create=True, size=64); m.buf[0] = 7
+n = s.SharedMemory(name=m.name); assert n.buf[0] == 7; n.close(); m.close(); m.unlink()"'
+cat >/srv/knowledge/sysv.py <<'PY'
+import ctypes, sys
+libc = ctypes.CDLL(None, use_errno=True)
+IPC_CREAT = 0o1000
+key = int(sys.argv[1], 0)
+id = libc.shmget(key, 4096, (IPC_CREAT | 0o666) if sys.argv[2] == "create" else 0)
+if id < 0:
+    print("shmget:", ctypes.get_errno()); sys.exit(1)
+addr = libc.shmat(id, None, 0)
+print("attached", id); sys.exit(0)
+PY
+host_seg=$(ipcmk -M 4096 -p 0666 | grep -o '[0-9]*$')
+host_key=$(ipcs -m | awk -v id="$host_seg" '$2 == id { print $1 }')
+check_status "no-sandbox: creating a SysV segment in the host namespace is refused" 1 peer \
+	'python3 /srv/knowledge/sysv.py 0x5157 create'
+check "  an event says so" wait_event '.agent=="peer" and .reason=="host-ipc-namespace"'
+check_status "no-sandbox: attaching the host's segment $host_key is refused" 1 plain \
+	"python3 /srv/knowledge/sysv.py $host_key get"
+check_status "  (the probe attaches it outside any agent)" 0 python3 /srv/knowledge/sysv.py "$host_key" get
+check_status "sandbox: SysV IPC in the sandbox's own namespace works" 0 \
+	"$WARDEN" run --agent peer -- python3 /knowledge/sysv.py 0x5157 create
+ipcrm -m "$host_seg"
+
+# ---- W^X: no executable mapping of files the agent may write ----
+cat >"$WORK/evil.c" <<'C'
+#include <stdio.h>
+__attribute__((constructor)) static void hello(void) { puts("evil-code-ran"); }
+C
+gcc -shared -fPIC -o /srv/knowledge/evil.so "$WORK/evil.c"
+check_status "  (the .so runs its code where nothing confines it)" 0 env LD_PRELOAD=/srv/knowledge/evil.so /bin/true
+check_output "  (evil-code-ran)" evil-code-ran
+check_status "no-sandbox: a .so written to /var/tmp (no rule) cannot be mapped executable" 0 plain \
+	'cp /srv/knowledge/evil.so /var/tmp/evil.so && LD_PRELOAD=/var/tmp/evil.so /bin/true 2>&1;
+	 ! python3 -c "import ctypes; ctypes.CDLL(\"/var/tmp/evil.so\")" 2>/dev/null'
+if grep -q evil-code-ran <<<"$LAST_OUTPUT"; then _result fail "  its code never ran" "$LAST_OUTPUT"
+else _result ok "  its code never ran"; fi
+check "  an event says so" wait_event '.agent=="plain" and .op=="mmap-exec" and .reason=="exec-mapping-of-writable-file"'
+check_status "sandbox: nor one written to /dev/shm (an agent without workspaceOnly)" 0 \
+	"$WARDEN" run --agent peer -- sh -c 'cp /knowledge/evil.so /dev/shm/e.so && LD_PRELOAD=/dev/shm/e.so /bin/true 2>&1'
+if grep -q evil-code-ran <<<"$LAST_OUTPUT"; then _result fail "  its code never ran" "$LAST_OUTPUT"
+else _result ok "  its code never ran"; fi
+
+# ---- deny patterns hold for every component ----
+for ws in "$PLAIN" "$BOX"; do
+	mkdir -p "$ws/.aws" "$ws/app"
+	echo aws-credentials-secret >"$ws/.aws/credentials"
+	echo fine >"$ws/app/readme.txt"
+done
+chown -R nobody: "$BOX"
+check_status "no-sandbox: .aws/credentials under a .aws deny is refused" 1 plain \
+	'cat .aws/credentials 2>/dev/null || exit 1'
+check "  an event says so" wait_event '.agent=="plain" and .reason=="denied-name" and (.path|test("credentials"))'
+check_status "  also through a path that never names .aws" 1 plain \
+	'cd .aws && cat ./credentials 2>/dev/null || exit 1'
+check_status "sandbox: /workspace/.aws/credentials is refused" 1 box 'cat /workspace/.aws/credentials 2>/dev/null || exit 1'
+check_status "  (files under other directories are readable)" 0 box 'cat /workspace/app/readme.txt'
 
 # ---- legitimate work still runs ----
 cat >"$BOX/job.sh" <<'SH'
