@@ -42,6 +42,7 @@
 #include "control.h"
 #include "log.h"
 #include "sandbox.h"
+#include "sandbox_host.h"
 
 extern char **environ;
 
@@ -263,8 +264,8 @@ out:
 static int run_in_sandbox(const struct sandbox_spec *s, char **cmd)
 {
 	const char *bwrap = sandbox_bwrap_path();
-	char stage[PATH_MAX];
-	struct strv args = {};
+	char stage[PATH_MAX], why[2 * PATH_MAX + 128];
+	struct strv args = {}, staged = {};
 	char **argv = NULL;
 	uid_t uid;
 	gid_t gid;
@@ -290,8 +291,20 @@ static int run_in_sandbox(const struct sandbox_spec *s, char **cmd)
 		strv_free(&args);
 		return EXIT_WARDEN_FAILED;
 	}
+	if (sandbox_check_destinations(s, why, sizeof(why))) {
+		log_error("run: %s; not running the command", why);
+		goto fail;
+	}
 	if (place(s->agent, true))
 		goto fail;
+	/*
+	 * Staged in the agent's cgroup, in setup: the kernel keeps these mounts
+	 * off symlinks the agent could have planted, as it keeps bwrap's.
+	 */
+	if (sandbox_stage_sources(argv, uid, gid, &staged, why, sizeof(why))) {
+		log_error("run: %s; not running the command", why);
+		goto fail;
+	}
 	if (setgroups(0, NULL) || setgid(gid) || setuid(uid)) {
 		log_error("run: cannot become user %s: %m", s->user);
 		goto fail;
@@ -306,6 +319,7 @@ static int run_in_sandbox(const struct sandbox_spec *s, char **cmd)
 fail:
 	free(argv);
 	strv_free(&args);
+	strv_free(&staged);
 	return EXIT_WARDEN_FAILED;
 }
 
