@@ -15,6 +15,7 @@ packages=(
 	qemu-system-x86 busybox-static cpio kmod  # the test VM (scripts/vmtest.sh)
 	bubblewrap                            # the agent sandbox
 	git python3 jq curl tree nftables procps util-linux iproute2 # used by the tests and the demo
+	nodejs                                # test_inherit: node still runs for a confined agent
 )
 
 missing=()
