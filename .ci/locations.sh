@@ -24,4 +24,5 @@ for parent in /root "/tmp/warden ci"; do
 	fi
 	rm -rf "$dir"
 done
+rmdir "/tmp/warden ci" 2>/dev/null
 exit $rc
