@@ -9,7 +9,9 @@
  * open_by_handle_at all meet the same rules as a plain open:
  *
  *   - a FS_DENY rule on the file or any ancestor, a deny pattern on the
- *     file's name, or a deny on (directory, name) refuses, whatever else;
+ *     name of the file or of any directory above it (".aws" refuses
+ *     .aws/credentials), or a deny on (directory, name) refuses, whatever
+ *     else;
  *   - otherwise the closest ancestor with a rule decides (read, or read and
  *     write); no rule at all is a refusal when the agent is workspaceOnly;
  *   - a walk that does not reach the root in WARDEN_WALK_MAX steps refuses.
@@ -18,10 +20,13 @@
  * directory), path_unlink/rmdir, path_rename and path_link (both ends must
  * be writable, so nothing is renamed out of or linked from a read-only
  * tree), path_truncate/chmod/chown, and mmap_file/file_mprotect for W^X: an
- * executable mapping of a file the agent may write (its workspace, rw
- * binds) is refused, which closes `ld.so ./payload` and loading a dropped
- * .so. Writes to cgroupfs are always refused: that is how a process would
- * leave its agent's cgroup.
+ * executable mapping is allowed only of a file whose closest rule grants
+ * read and not write (no rule counts as writable, unless the exec
+ * allowlist names the file), which closes `ld.so ./payload` and loading a
+ * dropped .so from the workspace, /var/tmp or /dev/shm. Writes to cgroupfs
+ * are always refused: that is how a process would leave its agent's
+ * cgroup. inode_follow_link keeps the sandbox builder off symlinks the
+ * agent could have planted.
  *
  * Only denials become events; allowed file accesses are too many to stream.
  */
@@ -90,14 +95,11 @@ struct fs_ctx {
  * be judged, 0 when it is not managed (return at once), -1 when it is
  * managed but no policy can be read (fail closed).
  */
-static __always_inline int fs_begin(struct fs_ctx *c)
+static __always_inline int fs_load(struct fs_ctx *c, struct cgroup_agent *ca)
 {
 	struct rule_key key = { .kind = RULE_AGENT };
-	struct cgroup_agent *ca = current_agent();
 	union rule_value *settings;
 
-	if (!ca || (ca->flags & CGROUP_SETUP))
-		return 0; /* unmanaged, or the sandbox builder at work */
 	c->agent = ca->agent;
 	c->rules = current_rules();
 	if (!c->rules)
@@ -111,6 +113,15 @@ static __always_inline int fs_begin(struct fs_ctx *c)
 	__builtin_memcpy(c->suffix_lens, settings->agent.suffix_lens, sizeof(c->suffix_lens));
 	c->generation = rules_generation(c->rules);
 	return 1;
+}
+
+static __always_inline int fs_begin(struct fs_ctx *c)
+{
+	struct cgroup_agent *ca = current_agent();
+
+	if (!ca || (ca->flags & CGROUP_SETUP))
+		return 0; /* unmanaged, or the sandbox builder at work */
+	return fs_load(c, ca);
 }
 
 static __always_inline bool rule_hit(struct fs_ctx *c, __u32 kind, __u64 dev, __u64 ino,
@@ -137,16 +148,17 @@ static __always_inline bool pattern_hit(struct fs_ctx *c, struct name_buf *nb, _
 }
 
 /*
- * Basename patterns and (directory, name) denials on the last component:
- * the reason, or 0.
+ * Basename patterns (kinds FS_HAS_NAMES) and (directory, name) denials
+ * (FS_HAS_CHILD) on one component: the reason, or 0.
  */
-static __always_inline __u32 name_denied(struct fs_ctx *c, struct dentry *dentry)
+static __always_inline __u32 name_denied(struct fs_ctx *c, struct dentry *dentry, __u32 kinds)
 {
 	const unsigned char *name = BPF_CORE_READ(dentry, d_name.name);
 	__u32 len = BPF_CORE_READ(dentry, d_name.len), zero = 0;
 	struct name_buf *nb;
 
-	if (!(c->fs_flags & (FS_HAS_NAMES | FS_HAS_CHILD)) || len == 0 || len >= NAME_BUF)
+	kinds &= c->fs_flags;
+	if (!(kinds & (FS_HAS_NAMES | FS_HAS_CHILD)) || len == 0 || len >= NAME_BUF)
 		return 0;
 	nb = bpf_map_lookup_elem(&fs_name_scratch, &zero);
 	if (!nb || bpf_probe_read_kernel_str(nb->s, sizeof(nb->s), name) < 0)
@@ -174,7 +186,7 @@ static __always_inline __u32 name_denied(struct fs_ctx *c, struct dentry *dentry
 			(nb->suffix_hash[at] ^ (__u8)nb->s[back]) * FNV64_PRIME;
 	}
 
-	if (c->fs_flags & FS_HAS_NAMES) {
+	if (kinds & FS_HAS_NAMES) {
 		if (pattern_hit(c, nb, NAME_EXACT, len))
 			return REASON_FS_DENIED_NAME;
 		for (int j = 0; j < WARDEN_PATTERN_LENS; j++) {
@@ -183,7 +195,7 @@ static __always_inline __u32 name_denied(struct fs_ctx *c, struct dentry *dentry
 				return REASON_FS_DENIED_NAME;
 		}
 	}
-	if ((c->fs_flags & FS_HAS_CHILD) && len <= WARDEN_NAME_PATTERN_MAX) {
+	if ((kinds & FS_HAS_CHILD) && len <= WARDEN_NAME_PATTERN_MAX) {
 		struct inode *dir = BPF_CORE_READ(dentry, d_parent, d_inode);
 		__u32 at = len;
 
@@ -200,6 +212,7 @@ enum walk_result {
 	WALK_NO_RULE,
 	WALK_FOUND,  /* access holds the closest rule's access */
 	WALK_DENIED, /* a deny rule on the path */
+	WALK_DENIED_NAME, /* a deny pattern on a directory above */
 	WALK_TOO_DEEP,
 };
 
@@ -209,14 +222,12 @@ enum walk_result {
  * steps; the verifier checks the step once instead of 64 times.
  */
 struct walk_state {
-	void *rules;
+	struct fs_ctx c;
 	__u64 dentry;
 	__u64 mnt;      /* struct mount of the current dentry */
 	__u64 mnt_root; /* that mount's root dentry */
-	__u32 agent;
-	__u32 fs_flags;
 	__u32 access;
-	__u32 result;   /* enum walk_result: WALK_NO_RULE, WALK_FOUND or WALK_DENIED */
+	__u32 result;   /* enum walk_result, all but WALK_TOO_DEEP */
 	__u32 done;     /* the walk reached an answer (else it ran out of steps) */
 };
 
@@ -230,9 +241,9 @@ static long walk_step(__u32 i, struct walk_state *st)
 	if (inode) {
 		__u32 kind = (BPF_CORE_READ(inode, i_mode) & S_IFMT) == S_IFDIR ? RULE_FS_DIR
 										 : RULE_FS_PATH;
-		struct rule_key key = { .kind = kind, .agent = st->agent,
+		struct rule_key key = { .kind = kind, .agent = st->c.agent,
 					.dev = inode_dev(inode), .ino = BPF_CORE_READ(inode, i_ino) };
-		union rule_value *v = bpf_map_lookup_elem(st->rules, &key);
+		union rule_value *v = bpf_map_lookup_elem(st->c.rules, &key);
 
 		if (v && (v->fs.access & FS_DENY)) {
 			st->result = WALK_DENIED;
@@ -242,9 +253,17 @@ static long walk_step(__u32 i, struct walk_state *st)
 			st->access = v->fs.access;
 			st->result = WALK_FOUND;
 			/* nothing above can deny: the closest rule is the answer */
-			if (!(st->fs_flags & FS_HAS_DENY_DIRS))
+			if (!(st->c.fs_flags & (FS_HAS_DENY_DIRS | FS_HAS_NAMES)))
 				goto done;
 		}
+	}
+	/*
+	 * A deny pattern holds for every component: ".aws" refuses
+	 * .aws/credentials. The leaf was judged before the walk.
+	 */
+	if (i > 0 && name_denied(&st->c, dentry, FS_HAS_NAMES)) {
+		st->result = WALK_DENIED_NAME;
+		goto done;
 	}
 	if (st->dentry == st->mnt_root) {
 		struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
@@ -275,12 +294,10 @@ static __always_inline enum walk_result walk_rules(struct fs_ctx *c, struct dent
 						   struct vfsmount *vfsmnt, __u32 *access)
 {
 	struct walk_state st = {
-		.rules = c->rules,
+		.c = *c,
 		.dentry = (__u64)dentry,
 		.mnt = (__u64)container_of(vfsmnt, struct mount, mnt),
 		.mnt_root = (__u64)BPF_CORE_READ(vfsmnt, mnt_root),
-		.agent = c->agent,
-		.fs_flags = c->fs_flags,
 		.result = WALK_NO_RULE,
 	};
 
@@ -300,12 +317,14 @@ static __always_inline __u32 fs_judge(struct fs_ctx *c, struct dentry *dentry,
 	__u32 access = 0, reason;
 
 	*granted = 0;
-	reason = name_denied(c, dentry);
+	reason = name_denied(c, dentry, FS_HAS_NAMES | FS_HAS_CHILD);
 	if (reason)
 		return reason;
 	switch (walk_rules(c, dentry, vfsmnt, &access)) {
 	case WALK_DENIED:
 		return REASON_FS_DENIED;
+	case WALK_DENIED_NAME:
+		return REASON_FS_DENIED_NAME;
 	case WALK_TOO_DEEP:
 		return REASON_FS_WALK_LIMIT;
 	case WALK_NO_RULE:
@@ -631,9 +650,22 @@ int BPF_PROG(fs_path_chown, const struct path *path, __u64 uid, __u64 gid, int r
 			FS_WRITE);
 }
 
+/* The agent's exec allowlist names this very file (and no timed grant of it ran out). */
+static __always_inline bool exec_allowed(struct fs_ctx *c, struct inode *inode)
+{
+	struct rule_key key = { .kind = RULE_EXEC_ALLOW, .agent = c->agent,
+				.dev = inode_dev(inode), .ino = BPF_CORE_READ(inode, i_ino) };
+	union rule_value *v = bpf_map_lookup_elem(c->rules, &key);
+
+	return v && (!v->exec_allow.expires_ns || v->exec_allow.expires_ns > bpf_ktime_get_boot_ns());
+}
+
 /*
- * W^X: an executable mapping needs a file the agent may read and may not
- * write. No rule at all is fine unless the agent is workspaceOnly.
+ * W^X by what the agent may write: an executable mapping needs a file
+ * whose closest rule (or the baseline) grants read and not write. A file
+ * no rule covers is writable for an agent without workspaceOnly (/var/tmp,
+ * /dev/shm in a sandbox), so it is refused too, unless the exec allowlist
+ * names that very inode (a binary outside the baseline the policy allows).
  */
 static __always_inline int check_exec_mapping(struct fs_ctx *c, __u32 op, struct file *file)
 {
@@ -651,6 +683,8 @@ static __always_inline int check_exec_mapping(struct fs_ctx *c, __u32 op, struct
 	else
 		reason = fs_judge(c, dentry, mnt, FS_READ, &granted);
 	if (!reason && (granted & FS_WRITE))
+		reason = REASON_FS_WX;
+	if (!reason && !granted && !exec_allowed(c, BPF_CORE_READ(file, f_inode)))
 		reason = REASON_FS_WX;
 	if (!reason)
 		return 0;
@@ -749,4 +783,34 @@ int BPF_PROG(fs_file_ioctl, struct file *file, unsigned int cmd, unsigned long a
 	FS_BEGIN(c, ret);
 	return fs_check(&c, FILE_OP_SETATTR, BPF_CORE_READ(file, f_path.dentry),
 			BPF_CORE_READ(file, f_path.mnt), FS_WRITE);
+}
+
+/*
+ * While bubblewrap builds a sandbox (CGROUP_SETUP) file rules wait, and it
+ * creates and mounts on bind destinations inside the agent's own trees
+ * (/workspace/tasks.json). A symlink there is the agent's to plant: the
+ * builder, running as the agent's user with the rules off, would follow
+ * it anywhere that user can write (another agent's workspace). So it may
+ * not follow a symlink in a place the agent's rules make writable. There
+ * is no mount here: the walk goes up the filesystem's own parents, which
+ * for a bind mount pass the host directory its rule is keyed on.
+ */
+SEC("lsm/inode_follow_link")
+int BPF_PROG(fs_inode_follow_link, struct dentry *dentry, struct inode *inode, bool rcu, int ret)
+{
+	struct cgroup_agent *ca;
+	struct fs_ctx c = {};
+	__u32 granted = 0;
+
+	if (ret)
+		return ret;
+	ca = current_agent();
+	if (!ca || !(ca->flags & CGROUP_SETUP))
+		return 0; /* unmanaged, or past setup: file rules judge where a link leads */
+	if (fs_load(&c, ca) < 0)
+		return -EPERM;
+	if (fs_judge(&c, dentry, NULL, FS_WRITE, &granted) || !(granted & FS_WRITE))
+		return 0;
+	emit_file(&c, FILE_OP_FOLLOW_LINK, FS_READ, REASON_SETUP_SYMLINK, dentry, NULL);
+	return -EPERM;
 }

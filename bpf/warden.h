@@ -250,6 +250,8 @@ enum file_op {
 	FILE_OP_SIGIO,       /* a SIGIO-style signal: access = the signal */
 	FILE_OP_SETXATTR,
 	FILE_OP_SETATTR,     /* times and other inode attributes */
+	FILE_OP_IPC,         /* SysV IPC or a POSIX message queue (path: what) */
+	FILE_OP_FOLLOW_LINK, /* following a symlink */
 	FILE_OP_MAX,
 };
 
@@ -294,6 +296,9 @@ enum reason {
 	REASON_WRITABLE_BINARY, /* a miss of a file the agent may write: W^X would kill it */
 	REASON_TRACED,         /* would be held, but a tracer could resume it */
 	REASON_UNSAFE_HOLD,    /* would be held, but the kernel itself could resume it */
+	REASON_HOST_IPC,       /* SysV IPC or mqueue of the host's IPC namespace */
+	REASON_SHM_OTHER,      /* a /dev/shm file another agent (or the host) made */
+	REASON_SETUP_SYMLINK,  /* the sandbox builder following a symlink the agent could plant */
 	REASON_MAX,
 };
 

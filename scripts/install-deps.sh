@@ -18,6 +18,7 @@ packages=(
 	bubblewrap                            # the agent sandbox
 	git python3 jq curl tree nftables procps util-linux iproute2 # used by the tests and the demo
 	dnsmasq-base socat bind9-dnsutils     # the fake internet of tests/vm/test_net.sh
+	nodejs                                # test_inherit: node still runs for a confined agent
 )
 
 missing=()

@@ -24,6 +24,18 @@ mount -t cgroup2 cgroup2 /sys/fs/cgroup
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
 mount -t tmpfs -o mode=1777 tmp /tmp
+# A working directory the fresh /tmp (or /run) hides: vmtest.sh shares it
+# on its own; mounted at its own path, copy-on-write like the root.
+if [ -f /run/vmtest/extra-path ]; then
+	extra=$(cat /run/vmtest/extra-path)
+	mkdir -p /run/vmtest-extra/lower /run/vmtest-extra/rw "$extra"
+	mount -t tmpfs -o mode=755 extra-rw /run/vmtest-extra/rw
+	mkdir -p /run/vmtest-extra/rw/upper /run/vmtest-extra/rw/work
+	mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=512000,cache=loose extra \
+		/run/vmtest-extra/lower &&
+	mount -t overlay overlay -o lowerdir=/run/vmtest-extra/lower,upperdir=/run/vmtest-extra/rw/upper,workdir=/run/vmtest-extra/rw/work \
+		"$extra" || echo "vmtest: cannot mount the shared $extra" >/dev/ttyS0
+fi
 # The guest kernel's modules (veth, loop, ...) from the vmtest cache.
 modules=$(cat /run/vmtest/modules-dir)
 mkdir -p "/lib/modules/$(uname -r)"

@@ -7,9 +7,11 @@
 # QEMU over the host's root filesystem and runs CMD there as root, in the
 # same working directory. The host root is the read-only lower layer of an
 # overlay whose upper layer is a tmpfs, so CMD may write anywhere and nothing
-# reaches the host; /tmp and /run are fresh tmpfs. CMD's output is shown and
-# its exit status returned; 124 when VMTEST_TIMEOUT (seconds, default 600)
-# runs out.
+# reaches the host; /tmp and /run are fresh tmpfs (a working directory or
+# checkout under them is shared on its own, copy-on-write as well). Works
+# from a checkout anywhere, /root and paths with spaces included. CMD's
+# output is shown and its exit status returned; 124 when VMTEST_TIMEOUT
+# (seconds, default 600) runs out.
 #
 # Environment:
 #   VMTEST_TIMEOUT  seconds before the VM is killed (default 600)
@@ -26,7 +28,7 @@ die() { echo "vmtest: $*" >&2; exit 125; }
 [ "${1:-}" = "--" ] && shift
 case "${1:-}" in
 ""|-h|--help)
-	sed -n '4,21p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '4,23p' "$0" | sed 's/^# \{0,1\}//'
 	[ -n "${1:-}" ] && exit 0 || exit 2 ;;
 esac
 
@@ -106,10 +108,42 @@ prepare_kernel
 prepare_initramfs
 flock -u 9
 
+# The guest mounts fresh tmpfs on /tmp and /run, which hide whatever the
+# host has there. A working directory (or checkout) under one of them is
+# shared on its own: its top directory (/tmp/NAME) goes to the guest as a
+# third 9p share, mounted at the same path under its own copy-on-write
+# overlay. Anything else of the host is seen through the root share.
+hidden_top() { # PATH: the /tmp/NAME or /run/NAME holding it, or nothing
+	case $1 in
+	/tmp/*|/run/*) printf '%s\n' "$1" | cut -d/ -f1-3 ;;
+	/tmp|/run) die "cannot run in $1 itself: the VM mounts a fresh $1 there; use a directory below it" ;;
+	esac
+}
+checkout=$(cd "$here/.." && pwd)
+extra=$(hidden_top "$PWD")
+extra_checkout=$(hidden_top "$checkout")
+if [ -n "$extra_checkout" ] && [ "$extra_checkout" != "$extra" ]; then
+	[ -z "$extra" ] || die "the working directory ($PWD) and the checkout ($checkout) are under two" \
+		"directories the VM hides (/tmp, /run); run from inside the checkout"
+	extra=$extra_checkout
+fi
+case ${extra:-} in
+/run/vmtest*) die "$extra cannot be shared: the VM uses /run/vmtest itself; move the checkout" ;;
+esac
+
 # The job: what to run, where, and with which variables. The guest sees this
 # directory read-write through a second 9p share and leaves CMD's status there.
+# It also holds the guest's second stage, so no host path (which may hold
+# spaces) goes on the kernel command line.
 job=$(mktemp -d /tmp/vmtest-job.XXXXXX)
 trap 'rm -rf "$job"' EXIT
+cp "$here/vm-init.sh" "$job/vm-init.sh"
+extra_share=()
+if [ -n "$extra" ]; then
+	printf '%s\n' "$extra" >"$job/extra-path"
+	# QEMU's option syntax: a comma in a value is written twice
+	extra_share=(-virtfs "local,path=${extra//,/,,},mount_tag=extra,security_model=none,readonly=on,multidevs=remap")
+fi
 {
 	echo "cd $(printf '%q' "$PWD") || exit 125"
 	while IFS= read -r -d '' kv; do
@@ -134,9 +168,10 @@ timeout --foreground -k 5 "$timeout_s" qemu-system-x86_64 \
 	-nodefaults -no-user-config -display none -no-reboot \
 	-machine q35 -accel tcg,thread=multi -cpu max -smp "$smp" -m "$mem" \
 	-kernel "$kdir/boot/vmlinuz-$kver" -initrd "$initrd" \
-	-append "$console panic=-1 lsm=lockdown,capability,landlock,bpf vmtest.stage2=$here/vm-init.sh" \
+	-append "$console panic=-1 lsm=lockdown,capability,landlock,bpf vmtest.stage2=/run/vmtest/vm-init.sh" \
 	-virtfs local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap \
 	-virtfs local,path="$job",mount_tag=job,security_model=none,multidevs=remap \
+	"${extra_share[@]}" \
 	-chardev stdio,id=con,signal=off -serial chardev:con \
 	-serial file:"$job/console.log" \
 	</dev/null || rc=$?

@@ -1647,10 +1647,20 @@ int audit_check_disk(const struct audit_ctx *ctx, struct audit_report *r)
 #define SECRETS_MAX_DEPTH 8
 #define SECRETS_MAX_ENTRIES 200000 /* a bound on the walk, not on what is reported */
 
+/* A file seen by the scan: for secrets.hardlinks. */
+struct seen_file {
+	dev_t dev;
+	ino_t ino;
+	char *path;          /* host path */
+	const char *denied;  /* the deny entry its name or path matches; NULL: none */
+};
+
 struct secret_scan {
 	const struct audit_ctx *ctx;
 	struct strv patterns;   /* basename patterns of every agent's fs.deny */
 	struct strv reported;   /* host paths already reported */
+	struct seen_file *files; /* files with more than one link, denied or not */
+	size_t n_files, cap_files;
 	size_t budget;          /* entries left to look at */
 	const char *where;      /* "agent a's workspace" */
 	struct audit_report *r;
@@ -1672,7 +1682,7 @@ static void report_secret(struct secret_scan *s, const char *path, mode_t mode,
 	char fix[PATH_MAX + 64];
 	int err = 0;
 
-	if (strv_contains(&s->reported, path))
+	if (!s->r || strv_contains(&s->reported, path))
 		return;
 	if (strv_push(&s->reported, path)) {
 		s->err = -ENOMEM;
@@ -1694,9 +1704,41 @@ static void report_secret(struct secret_scan *s, const char *path, mode_t mode,
 	s->err = s->err ?: err;
 }
 
-/* path: the host path of dfd's directory, extended in place while walking. */
+/* Remembers a file with more than one link; denied: the entry covering it, or NULL. */
+static void note_linked(struct secret_scan *s, const char *path, const struct stat *st,
+			const char *denied)
+{
+	struct seen_file *f;
+
+	if (st->st_nlink < 2 || s->err)
+		return;
+	if (s->n_files == s->cap_files) {
+		size_t cap = s->cap_files ? s->cap_files * 2 : 64;
+
+		f = realloc(s->files, cap * sizeof(*f));
+		if (!f) {
+			s->err = -ENOMEM;
+			return;
+		}
+		s->files = f;
+		s->cap_files = cap;
+	}
+	f = &s->files[s->n_files];
+	*f = (struct seen_file){ .dev = st->st_dev, .ino = st->st_ino, .path = strdup(path),
+				 .denied = denied };
+	if (!f->path)
+		s->err = -ENOMEM;
+	else
+		s->n_files++;
+}
+
+/*
+ * path: the host path of dfd's directory, extended in place while walking.
+ * dir_denied: the deny pattern a directory above matched (patterns hold
+ * for every component, as in the kernel), or NULL.
+ */
 static void scan_dir(struct secret_scan *s, int dfd, char *path, size_t cap, int depth,
-		     bool others_reach)
+		     bool others_reach, const char *dir_denied)
 {
 	size_t len = strlen(path);
 	struct dirent *de;
@@ -1716,15 +1758,19 @@ static void scan_dir(struct secret_scan *s, int dfd, char *path, size_t cap, int
 		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) ||
 		    snprintf(path + len, cap - len, "/%s", de->d_name) >= (int)(cap - len))
 			continue;
-		if (S_ISREG(st.st_mode) && (pattern = secret_pattern(s, de->d_name))) {
-			report_secret(s, path, st.st_mode, pattern, others_reach);
+		pattern = secret_pattern(s, de->d_name);
+		if (S_ISREG(st.st_mode) && (pattern || dir_denied)) {
+			report_secret(s, path, st.st_mode, pattern ?: dir_denied, others_reach);
+			note_linked(s, path, &st, pattern ?: dir_denied);
+		} else if (S_ISREG(st.st_mode)) {
+			note_linked(s, path, &st, NULL);
 		} else if (S_ISDIR(st.st_mode) && depth < SECRETS_MAX_DEPTH) {
 			int sub = openat(dirfd(d), de->d_name,
 					 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
 			if (sub >= 0)
 				scan_dir(s, sub, path, cap, depth + 1,
-					 others_reach && (st.st_mode & S_IXOTH));
+					 others_reach && (st.st_mode & S_IXOTH), pattern ?: dir_denied);
 		}
 	}
 	path[len] = '\0';
@@ -1761,12 +1807,80 @@ static void scan_root(struct secret_scan *s, const char *host_path, const char *
 		base = strrchr(host_path, '/') ? strrchr(host_path, '/') + 1 : host_path;
 		if ((pattern = secret_pattern(s, base)))
 			report_secret(s, path, st.st_mode, pattern, others_can_reach(rooted));
+		note_linked(s, path, &st, pattern);
 		return;
 	}
 	fd = open(rooted, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd >= 0)
 		scan_dir(s, fd, path, sizeof(path), 1,
-			 others_can_reach(rooted) && (st.st_mode & S_IXOTH));
+			 others_can_reach(rooted) && (st.st_mode & S_IXOTH), NULL);
+}
+
+/* Linked files in or under an absolute deny path (/etc/shadow, /root/.ssh). */
+static void note_deny_path(struct secret_scan *s, const char *deny)
+{
+	struct secret_scan sub = { .ctx = s->ctx, .budget = s->budget };
+	char rooted[PATH_MAX], path[PATH_MAX];
+	struct stat st;
+	int fd;
+
+	if (audit_path(s->ctx, deny, rooted, sizeof(rooted)) || stat(rooted, &st))
+		return;
+	if (S_ISREG(st.st_mode)) {
+		note_linked(s, deny, &st, deny);
+		return;
+	}
+	if (!S_ISDIR(st.st_mode) || (fd = open(rooted, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return;
+	/* every file below is denied: walk it with a scan that reports nothing */
+	snprintf(path, sizeof(path), "%s", deny);
+	sub.r = NULL;
+	sub.where = "";
+	scan_dir(&sub, fd, path, sizeof(path), 1, false, deny);
+	for (size_t i = 0; i < sub.n_files; i++) {
+		struct stat one = { .st_dev = sub.files[i].dev, .st_ino = sub.files[i].ino,
+				    .st_nlink = 2 };
+
+		note_linked(s, sub.files[i].path, &one, deny);
+		free(sub.files[i].path);
+	}
+	free(sub.files);
+	strv_free(&sub.reported);
+	s->budget = sub.budget;
+}
+
+/*
+ * secrets.hardlinks: the kernel judges a file by the name it is opened
+ * under, so a hard link made before confinement (app/settings.txt ->
+ * app/.env) reaches a denied file under an innocent name. Reported: every
+ * linked file in a workspace or bind source whose inode is also seen under
+ * a denied name or path.
+ */
+static int report_hardlinks(struct secret_scan *s)
+{
+	int err = 0;
+
+	for (size_t i = 0; !err && i < s->n_files; i++) {
+		const struct seen_file *f = &s->files[i];
+
+		if (f->denied)
+			continue;
+		for (size_t j = 0; !err && j < s->n_files; j++) {
+			const struct seen_file *g = &s->files[j];
+			char fix[2 * PATH_MAX + 96];
+
+			if (!g->denied || g->dev != f->dev || g->ino != f->ino)
+				continue;
+			snprintf(fix, sizeof(fix), "rm %s (a second name of %s; the kernel judges the "
+				 "name a file is opened under)", f->path, g->path);
+			err = audit_add(s->r, "secrets.hardlinks", AUDIT_HIGH, fix,
+					"%s is a hard link to %s, which fs.deny \"%s\" denies: an agent "
+					"reads the secret under the innocent name", f->path, g->path,
+					g->denied);
+			break;
+		}
+	}
+	return err;
 }
 
 static int collect_patterns(const struct policy *p, struct strv *out)
@@ -1806,7 +1920,15 @@ int audit_check_secrets(const struct audit_ctx *ctx, struct audit_report *r)
 	if (!ctx->policy)
 		return -ENODATA;
 	s.err = collect_patterns(ctx->policy, &s.patterns);
-	for (size_t i = 0; !s.err && s.patterns.n && i < ctx->policy->n_agents; i++) {
+	for (size_t i = 0; !s.err && i <= ctx->policy->n_agents; i++) {
+		const struct agent_policy *a = i < ctx->policy->n_agents ? &ctx->policy->agents[i]
+									: &ctx->policy->defaults;
+
+		for (size_t j = 0; !s.err && j < a->fs.deny.n; j++)
+			if (a->fs.deny.v[j][0] == '/')
+				note_deny_path(&s, a->fs.deny.v[j]);
+	}
+	for (size_t i = 0; !s.err && i < ctx->policy->n_agents; i++) {
 		const struct agent_policy *a = &ctx->policy->agents[i];
 
 		if (a->workspace) {
@@ -1820,6 +1942,11 @@ int audit_check_secrets(const struct audit_ctx *ctx, struct audit_report *r)
 			scan_root(&s, src, where);
 		}
 	}
+	if (!s.err)
+		s.err = report_hardlinks(&s);
+	for (size_t i = 0; i < s.n_files; i++)
+		free(s.files[i].path);
+	free(s.files);
 	strv_free(&s.patterns);
 	strv_free(&s.reported);
 	return s.err;

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "compile.h"
+#include "sandbox.h"
 #include "fs_rules.h"
 #include "net_enforcer.h"
 #include "resolve.h"
@@ -123,13 +124,12 @@ static int allow_self(struct compiled_policy *out, uint32_t id)
  */
 static int allow_sandbox_builder(struct compiled_policy *out)
 {
-	static const char *const dirs[] = { "/usr/local/bin/bwrap", "/usr/bin/bwrap", "/bin/bwrap" };
 	struct rule_key key = { .kind = RULE_SETUP_EXEC };
 	union rule_value value = {};
 	struct file_id id;
 
-	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-		if (file_identity(dirs[i], &id))
+	for (size_t i = 0; sandbox_bwrap_paths[i]; i++) {
+		if (file_identity(sandbox_bwrap_paths[i], &id))
 			continue;
 		key.dev = id.dev;
 		key.ino = id.ino;

@@ -162,10 +162,13 @@ static bool find_cgroup_path(const char *dir, uint64_t id, char *out, size_t len
  */
 static void adopt_registered_cgroups(struct daemon *d)
 {
-	uint64_t ids[1024];
-	uint32_t agents[1024];
-	int n = enforcer_cgroups(d->enforcer, ids, agents, 1024);
+	int max = enforcer_max_cgroups(d->enforcer);
+	uint64_t *ids = calloc(max, sizeof(*ids));
+	uint32_t *agents = calloc(max, sizeof(*agents));
+	int n = ids && agents ? enforcer_cgroups(d->enforcer, ids, agents, max) : 0;
 
+	if (!ids || !agents)
+		log_error("cannot list the registered cgroups: out of memory");
 	for (int i = 0; i < n; i++) {
 		const char *agent = agent_ids_name(&d->ids, agents[i]);
 		bool tracked = false;
@@ -182,6 +185,8 @@ static void adopt_registered_cgroups(struct daemon *d)
 		if (!track_cgroup(d, path, agents[i], false, 0))
 			log_info("adopted attached cgroup %s of agent %s", path, agent);
 	}
+	free(ids);
+	free(agents);
 }
 
 /* ---- policy ---- */
@@ -492,11 +497,14 @@ static json_object *compute_drift(struct daemon *d)
 	struct rule_entry *want = calloc(d->active.n_rules + 1, sizeof(*want));
 	size_t seen = 0;
 	struct rule_key key, next, *prev = NULL;
-	uint64_t ids[4096];
-	uint32_t agents[4096];
+	int max = enforcer_max_cgroups(d->enforcer);
+	uint64_t *ids = calloc(max, sizeof(*ids));
+	uint32_t *agents = calloc(max, sizeof(*agents));
 
-	if (!want || fd < 0) {
+	if (!want || fd < 0 || !ids || !agents) {
 		free(want);
+		free(ids);
+		free(agents);
 		json_object_array_add(list, json_object_new_string("cannot read the rules map"));
 		return list;
 	}
@@ -530,7 +538,7 @@ static json_object *compute_drift(struct daemon *d)
 	}
 	free(want);
 
-	n = enforcer_cgroups(d->enforcer, ids, agents, 4096);
+	n = enforcer_cgroups(d->enforcer, ids, agents, max);
 	for (size_t i = 0; i < d->n_cgroups; i++) {
 		bool found = false;
 
@@ -557,6 +565,8 @@ static json_object *compute_drift(struct daemon *d)
 			json_object_array_add(list, json_object_new_string(text));
 		}
 	}
+	free(ids);
+	free(agents);
 	return list;
 }
 

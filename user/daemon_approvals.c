@@ -744,9 +744,10 @@ bool approvals_on_pidfd(struct daemon *d, int fd)
 
 void approvals_adopt_held(struct daemon *d)
 {
-	uint32_t tgids[256];
-	struct held_exec info[256];
-	int n = enforcer_list_held(d->enforcer, tgids, info, 256);
+	int max = enforcer_max_held(d->enforcer);
+	uint32_t *tgids = calloc(max, sizeof(*tgids));
+	struct held_exec *info = calloc(max, sizeof(*info));
+	int n = tgids && info ? enforcer_list_held(d->enforcer, tgids, info, max) : 0;
 
 	for (int i = 0; i < n; i++) {
 		const char *agent = agent_ids_name(&d->ids, info[i].agent);
@@ -803,6 +804,8 @@ void approvals_adopt_held(struct daemon *d)
 		/* the writable flag is not known any more: the permission check decides */
 		take_hold(d, ev, info[i].agent, id.dev, id.ino, 0, 0, 0);
 	}
+	free(tgids);
+	free(info);
 }
 
 /* Held processes caught running (or gone without an exit seen) leave their requests. */
@@ -1096,7 +1099,8 @@ json_object *handle_decision(struct daemon *d, json_object *req, bool allow)
 		grant.value.exec_allow.expires_ns = boottime_ns() + (uint64_t)for_ms * 1000000ULL;
 		g = realloc(d->grants, (d->n_grants + 1) * sizeof(*g));
 		if (!g)
-			return control_error("out of memory");
+			return control_error("cannot add the grant: out of memory");
+		/* realloc may have moved the array: keep it before anything can fail */
 		d->grants = g;
 		if (enforcer_add_rule(d->enforcer, &grant))
 			return control_error("cannot add the grant to the kernel");

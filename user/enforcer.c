@@ -16,6 +16,7 @@
 #include "cgroup.h"
 #include "enforcer.h"
 #include "net_enforcer.h"
+#include "resolve.h"
 #include "warden.skel.h"
 
 #define LSM_LIST "/sys/kernel/security/lsm"
@@ -261,6 +262,18 @@ int bpf_lsm_check(char *err, size_t errlen)
 	return -ENOTSUP;
 }
 
+/*
+ * The host's /dev/shm, whose files are kept per agent (bpf/ipc.bpf.c). No
+ * /dev/shm at load: nothing to keep apart (a later mount is not seen).
+ */
+static void set_shm_dev(struct warden *skel)
+{
+	struct file_id id;
+
+	if (!file_identity("/dev/shm", &id))
+		skel->rodata->cfg_shm_dev = id.dev;
+}
+
 struct enforcer *enforcer_open(char *err, size_t errlen)
 {
 	struct enforcer *e = calloc(1, sizeof(*e));
@@ -290,6 +303,7 @@ struct enforcer *enforcer_open(char *err, size_t errlen)
 			goto fail;
 		}
 	}
+	set_shm_dev(e->skel);
 	ret = warden__load(e->skel);
 	if (ret == -EPERM) {
 		snprintf(err, errlen, "the kernel (%s) refused to load warden's BPF LSM programs: %s. "
@@ -482,6 +496,16 @@ uint64_t enforcer_generation(struct enforcer *e)
 	if (e->rules_fd < 0 || bpf_map_lookup_elem(e->rules_fd, &key, &v))
 		return 0;
 	return v.global.generation;
+}
+
+int enforcer_max_cgroups(struct enforcer *e)
+{
+	return (int)bpf_map__max_entries(e->skel->maps.agent_by_cgroup);
+}
+
+int enforcer_max_held(struct enforcer *e)
+{
+	return (int)bpf_map__max_entries(e->skel->maps.held);
 }
 
 int enforcer_cgroups(struct enforcer *e, uint64_t *ids, uint32_t *agents, int max)

@@ -35,6 +35,9 @@ struct enforcer *enforcer_open(char *err, size_t errlen);
 bool enforcer_adopted(struct enforcer *e);
 /* The generation of the policy in force (0 before any). */
 uint64_t enforcer_generation(struct enforcer *e);
+/* Capacities of the agent_by_cgroup and held maps: what a full listing needs room for. */
+int enforcer_max_cgroups(struct enforcer *e);
+int enforcer_max_held(struct enforcer *e);
 /* The agent_by_cgroup entries; returns the count (at most max). */
 int enforcer_cgroups(struct enforcer *e, uint64_t *ids, uint32_t *agents, int max);
 /* fd of the rules map in force, -1 before any. */

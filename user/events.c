@@ -58,6 +58,9 @@ const char *reason_name(uint32_t reason)
 		[REASON_WRITABLE_BINARY] = "writable-binary",
 		[REASON_TRACED] = "traced",
 		[REASON_UNSAFE_HOLD] = "unsafe-to-hold",
+		[REASON_HOST_IPC] = "host-ipc-namespace",
+		[REASON_SHM_OTHER] = "shm-of-another-agent",
+		[REASON_SETUP_SYMLINK] = "symlink-in-agent-writable-place",
 	};
 
 	return reason < REASON_MAX && names[reason] ? names[reason] : "unknown";
@@ -218,6 +221,8 @@ const char *file_op_name(uint32_t op)
 		[FILE_OP_CONNECT] = "connect",	      [FILE_OP_IOCTL] = "ioctl",
 		[FILE_OP_SETOWN] = "set-owner",	      [FILE_OP_SIGIO] = "sigio",
 		[FILE_OP_SETXATTR] = "setxattr",      [FILE_OP_SETATTR] = "setattr",
+		[FILE_OP_IPC] = "ipc",
+		[FILE_OP_FOLLOW_LINK] = "follow-link",
 	};
 
 	return op < FILE_OP_MAX && names[op] ? names[op] : "unknown";

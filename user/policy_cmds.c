@@ -12,6 +12,7 @@
 #include "control.h"
 #include "log.h"
 #include "policy.h"
+#include "strv.h"
 
 static void check_usage(FILE *out)
 {
@@ -20,7 +21,30 @@ static void check_usage(FILE *out)
 		"\n"
 		"Validates a policy file: the schema, and that every safeBins entry resolves\n"
 		"to a binary on this host. Errors name the file, the JSON location and the\n"
-		"reason. Exit 0 and a one-line summary when valid, 1 otherwise.\n");
+		"reason. Exit 0 and a summary when valid (the agents, the kernel rules, and\n"
+		"the deny patterns, which match every component of a path), 1 otherwise.\n");
+}
+
+/* What a deny pattern means is easy to get wrong: say it with the summary. */
+static void print_deny_patterns(const struct policy *p)
+{
+	struct strv seen = {};
+
+	for (size_t i = 0; i <= p->n_agents; i++) {
+		const struct agent_policy *a = i < p->n_agents ? &p->agents[i] : &p->defaults;
+
+		for (size_t j = 0; j < a->fs.deny.n; j++)
+			if (a->fs.deny.v[j][0] != '/' && !strv_contains(&seen, a->fs.deny.v[j]))
+				strv_push(&seen, a->fs.deny.v[j]);
+	}
+	if (seen.n) {
+		printf("  deny patterns match every component of a path (\"%s\" also refuses "
+		       "everything below a directory of that name):", seen.v[0]);
+		for (size_t i = 0; i < seen.n; i++)
+			printf(" %s", seen.v[i]);
+		printf("\n");
+	}
+	strv_free(&seen);
 }
 
 static bool is_root_user(const char *user)
@@ -86,6 +110,7 @@ int cmd_check(int argc, char **argv)
 	check_warnings(p);
 	printf("%s: valid: %zu agents (%zu confined), %zu kernel rules\n", argv[1], p->n_agents,
 	       confined, compiled.n_rules);
+	print_deny_patterns(p);
 	compiled_policy_free(&compiled);
 	policy_free(p);
 	agent_ids_free(&ids);

@@ -13,15 +13,28 @@
  * --no-sandbox: kernel enforcement only (the agent's cgroup, no namespaces),
  * as for containers adopted with `warden attach`.
  *
+ * Either way the next program (bwrap, or CMD itself) gets nothing of the
+ * caller's but what the policy names: descriptors above 2 are closed first
+ * thing, a new session keyring replaces the caller's, a new session (setsid)
+ * leaves the caller's terminal behind, and the environment is exactly
+ * env.pass + env.set (+ TMPDIR, the agent's private tmp, without a sandbox).
+ * bwrap itself is started with an empty environment: its processes (the
+ * sandbox's pid 1 is one) show what they were started with in
+ * /proc/PID/environ, whatever --clearenv does to their copy.
+ *
  * Any failure before CMD starts exits 125 and CMD never runs.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <grp.h>
 #include <limits.h>
+#include <linux/keyctl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cgroup.h"
@@ -29,6 +42,7 @@
 #include "control.h"
 #include "log.h"
 #include "sandbox.h"
+#include "sandbox_host.h"
 
 extern char **environ;
 
@@ -113,10 +127,15 @@ static int place(const char *agent, bool setup)
 	return ret;
 }
 
-static int exec_command(const char *agent, char **cmd)
+/*
+ * Execs cmd with envp as its whole environment, PATH looked up in envp
+ * (execvp reads environ).
+ */
+static int exec_command(const char *agent, char **cmd, char **envp)
 {
 	int err;
 
+	environ = envp;
 	execvp(cmd[0], cmd);
 	err = errno;
 	if (err == EPERM)
@@ -127,11 +146,22 @@ static int exec_command(const char *agent, char **cmd)
 	return err == ENOENT ? 127 : 126;
 }
 
-static int run_without_sandbox(const char *agent, bool confined, char **cmd)
+/* No descriptor of the caller's but 0, 1 and 2 goes further. */
+static int close_inherited_fds(void)
 {
-	if (confined && place(agent, false))
-		return EXIT_WARDEN_FAILED;
-	return exec_command(agent, cmd);
+	return close_range(3, ~0U, 0) ? -errno : 0;
+}
+
+/*
+ * A new anonymous session keyring, owned by whoever calls it: the caller's
+ * session keyring (and every key in it) is no longer possessed. A kernel
+ * without keys has nothing to inherit.
+ */
+static int fresh_session_keyring(void)
+{
+	if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) >= 0 || errno == ENOSYS)
+		return 0;
+	return -errno;
 }
 
 static char **strv_to_argv(struct strv *sv)
@@ -143,11 +173,99 @@ static char **strv_to_argv(struct strv *sv)
 	return argv;
 }
 
+/* Signals a parent passes on to the child it waits for. */
+static void forwarded_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGQUIT);
+	sigaddset(set, SIGCHLD);
+}
+
+/* Waits for pid, passing on the signals the caller gets; its exit status (128+N if killed). */
+static int wait_forwarding(pid_t pid, const sigset_t *set)
+{
+	siginfo_t info;
+	int status;
+
+	for (;;) {
+		pid_t w = waitpid(pid, &status, WNOHANG);
+
+		if (w == pid)
+			return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+		if (w < 0 && errno != EINTR)
+			return EXIT_WARDEN_FAILED;
+		if (sigwaitinfo(set, &info) > 0 && info.si_signo != SIGCHLD)
+			kill(pid, info.si_signo);
+	}
+}
+
+/*
+ * Confined without a sandbox: the agent's cgroup, a new session and
+ * keyring, the agent's environment with TMPDIR at its private tmp (the
+ * host's /tmp is not the agent's to use). setsid fails for a process
+ * group leader (an interactive shell makes every command one): then a
+ * child takes the session and this process waits for it, outside the
+ * agent's cgroup, so the agent never sees its environment.
+ */
+static int run_without_sandbox(const struct sandbox_spec *s, char **cmd)
+{
+	struct strv env = {};
+	char tmpdir[PATH_MAX + 8], **envp = NULL;
+	sigset_t set, old;
+	int ret = EXIT_WARDEN_FAILED;
+	pid_t pid;
+
+	if (!s->tmp_dir) {
+		log_error("run: agent %s has no private tmp directory (the daemon creates it under "
+			  "%s/tmp); not running the command", s->agent, WARDEN_STATE_DIR);
+		return EXIT_WARDEN_FAILED;
+	}
+	snprintf(tmpdir, sizeof(tmpdir), "TMPDIR=%s", s->tmp_dir);
+	if (sandbox_environment(s, environ, &env) || strv_push(&env, tmpdir) ||
+	    !(envp = strv_to_argv(&env))) {
+		log_error("run: cannot build the environment of agent %s", s->agent);
+		goto out;
+	}
+	if (setsid() < 0) {
+		forwarded_signals(&set);
+		sigprocmask(SIG_BLOCK, &set, &old);
+		pid = fork();
+		if (pid < 0) {
+			log_error("run: fork: %m");
+			goto out;
+		}
+		if (pid > 0) {
+			ret = wait_forwarding(pid, &set);
+			goto out;
+		}
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		if (setsid() < 0) {
+			log_error("run: setsid: %m");
+			goto out;
+		}
+	}
+	if (place(s->agent, false))
+		goto out;
+	if (fresh_session_keyring()) {
+		log_error("run: cannot join a new session keyring: %m");
+		goto out;
+	}
+	ret = exec_command(s->agent, cmd, envp);
+out:
+	free(envp);
+	strv_free(&env);
+	return ret;
+}
+
 /* Becomes the agent's user and execs bwrap; returns only on failure. */
 static int run_in_sandbox(const struct sandbox_spec *s, char **cmd)
 {
-	char stage[PATH_MAX];
-	struct strv args = {};
+	const char *bwrap = sandbox_bwrap_path();
+	char stage[PATH_MAX], why[2 * PATH_MAX + 128];
+	struct strv args = {}, staged = {};
 	char **argv = NULL;
 	uid_t uid;
 	gid_t gid;
@@ -159,6 +277,11 @@ static int run_in_sandbox(const struct sandbox_spec *s, char **cmd)
 		return EXIT_WARDEN_FAILED;
 	}
 	stage[n] = '\0';
+	if (!bwrap) {
+		log_error("run: bubblewrap is not installed (looked for %s); not running the command",
+			  "/usr/local/bin/bwrap, /usr/bin/bwrap, /bin/bwrap");
+		return EXIT_WARDEN_FAILED;
+	}
 	if (sandbox_user_ids(s->user, &uid, &gid)) {
 		log_error("run: no such user \"%s\" for agent %s", s->user, s->agent);
 		return EXIT_WARDEN_FAILED;
@@ -168,17 +291,35 @@ static int run_in_sandbox(const struct sandbox_spec *s, char **cmd)
 		strv_free(&args);
 		return EXIT_WARDEN_FAILED;
 	}
+	if (sandbox_check_destinations(s, why, sizeof(why))) {
+		log_error("run: %s; not running the command", why);
+		goto fail;
+	}
 	if (place(s->agent, true))
 		goto fail;
+	/*
+	 * Staged in the agent's cgroup, in setup: the kernel keeps these mounts
+	 * off symlinks the agent could have planted, as it keeps bwrap's.
+	 */
+	if (sandbox_stage_sources(argv, uid, gid, &staged, why, sizeof(why))) {
+		log_error("run: %s; not running the command", why);
+		goto fail;
+	}
 	if (setgroups(0, NULL) || setgid(gid) || setuid(uid)) {
 		log_error("run: cannot become user %s: %m", s->user);
 		goto fail;
 	}
-	execvp(argv[0], argv);
-	log_error("run: cannot start bwrap: %m (install bubblewrap)");
+	if (fresh_session_keyring()) {
+		log_error("run: cannot join a new session keyring: %m");
+		goto fail;
+	}
+	/* bwrap's processes keep the environment they were started with in /proc */
+	execve(bwrap, argv, (char *[]){ NULL });
+	log_error("run: cannot start %s: %m", bwrap);
 fail:
 	free(argv);
 	strv_free(&args);
+	strv_free(&staged);
 	return EXIT_WARDEN_FAILED;
 }
 
@@ -194,7 +335,7 @@ int cmd_run(int argc, char **argv)
 	const char *agent = NULL;
 	bool sandbox = true, confined;
 	json_object *req, *reply, *v;
-	struct sandbox_spec spec;
+	struct sandbox_spec spec = {};
 	int c, ret;
 
 	/* '+': options end at CMD, whose own options are its business */
@@ -212,25 +353,31 @@ int cmd_run(int argc, char **argv)
 		run_usage(stderr);
 		return EXIT_WARDEN_FAILED;
 	}
+	if (close_inherited_fds()) {
+		log_error("run: cannot close inherited descriptors: %m; not running the command");
+		return EXIT_WARDEN_FAILED;
+	}
 	req = request("spec", agent, false);
 	reply = ask_daemon(req);
 	json_object_put(req);
 	if (!reply)
 		return EXIT_WARDEN_FAILED;
 	confined = !json_object_object_get_ex(reply, "confined", &v) || json_object_get_boolean(v);
-	if (!sandbox || !confined) {
+	if (!confined) {
 		/* an unconfined agent runs as the caller is: the policy says so */
 		json_object_put(reply);
-		return run_without_sandbox(agent, confined, argv + optind);
+		return exec_command(agent, argv + optind, environ);
 	}
 	if (!json_object_object_get_ex(reply, "sandbox", &v) || sandbox_spec_from_json(v, &spec)) {
 		log_error("run: the daemon sent no sandbox for agent %s; not running the command",
 			  agent);
 		json_object_put(reply);
+		sandbox_spec_free(&spec);
 		return EXIT_WARDEN_FAILED;
 	}
 	json_object_put(reply);
-	ret = run_in_sandbox(&spec, argv + optind);
+	ret = sandbox ? run_in_sandbox(&spec, argv + optind)
+		      : run_without_sandbox(&spec, argv + optind);
 	sandbox_spec_free(&spec);
 	return ret;
 }
@@ -255,5 +402,10 @@ int cmd_sandbox_stage(int argc, char **argv)
 			  argv[2]);
 		return EXIT_WARDEN_FAILED;
 	}
-	return exec_command(argv[2], argv + 4);
+	/* bwrap's own descriptors, had it left any, stay behind too */
+	if (close_inherited_fds()) {
+		log_error("run: cannot close inherited descriptors: %m; not running the command");
+		return EXIT_WARDEN_FAILED;
+	}
+	return exec_command(argv[2], argv + 4, environ);
 }

@@ -11,6 +11,17 @@
 #include "fs_rules.h"
 #include "sandbox.h"
 
+const char *const sandbox_bwrap_paths[] = { "/usr/local/bin/bwrap", "/usr/bin/bwrap", "/bin/bwrap",
+					    NULL };
+
+const char *sandbox_bwrap_path(void)
+{
+	for (size_t i = 0; sandbox_bwrap_paths[i]; i++)
+		if (!access(sandbox_bwrap_paths[i], X_OK))
+			return sandbox_bwrap_paths[i];
+	return NULL;
+}
+
 void sandbox_tmp_dir(const char *agent, char *out, size_t len)
 {
 	snprintf(out, len, "%s/tmp/%s", WARDEN_STATE_DIR, agent);
@@ -166,39 +177,63 @@ static int add_binds(struct strv *argv, const struct strv *binds)
 	return 0;
 }
 
-/* --clearenv, then env.set, then the env.pass names the caller has. */
-static int add_environment(struct strv *argv, const struct sandbox_spec *s,
-			   char *const *environ)
+int sandbox_environment(const struct sandbox_spec *s, char *const *environ, struct strv *out)
 {
-	int ret = PUSH("--clearenv");
+	bool has_path = false;
+	int ret = 0;
 
 	for (size_t i = 0; !ret && i < s->env_pass.n; i++) {
 		size_t len = strlen(s->env_pass.v[i]);
+		bool set = false;
 
-		for (char *const *e = environ; e && *e; e++)
+		/* env.set wins over a passed name of the same spelling */
+		for (size_t j = 0; j < s->env_set.n && !set; j++)
+			set = !strncmp(s->env_set.v[j], s->env_pass.v[i], len) &&
+			      s->env_set.v[j][len] == '=';
+		for (char *const *e = environ; !set && e && *e; e++)
 			if (!strncmp(*e, s->env_pass.v[i], len) && (*e)[len] == '=') {
-				ret = PUSH("--setenv", s->env_pass.v[i], *e + len + 1);
+				ret = strv_push(out, *e);
 				break;
 			}
 	}
 	for (size_t i = 0; !ret && i < s->env_set.n; i++) {
-		char *copy = strdup(s->env_set.v[i]), *eq = copy ? strchr(copy, '=') : NULL;
+		if (!strchr(s->env_set.v[i], '='))
+			return -EINVAL;
+		has_path |= !strncmp(s->env_set.v[i], "PATH=", 5);
+		ret = strv_push(out, s->env_set.v[i]);
+	}
+	if (!ret && !has_path)
+		ret = strv_push(out, "PATH=" SANDBOX_DEFAULT_PATH);
+	return ret;
+}
+
+/* --clearenv, then the agent's environment, one --setenv each. */
+static int add_environment(struct strv *argv, const struct sandbox_spec *s,
+			   char *const *environ)
+{
+	struct strv env = {};
+	int ret = PUSH("--clearenv");
+
+	ret = ret ?: sandbox_environment(s, environ, &env);
+	for (size_t i = 0; !ret && i < env.n; i++) {
+		char *copy = strdup(env.v[i]), *eq = copy ? strchr(copy, '=') : NULL;
 
 		if (!eq) {
 			free(copy);
-			return -ENOMEM;
+			ret = -ENOMEM;
+			break;
 		}
 		*eq = '\0';
 		ret = PUSH("--setenv", copy, eq + 1);
 		free(copy);
 	}
+	strv_free(&env);
 	return ret;
 }
 
 int sandbox_argv(const struct sandbox_spec *s, const char *stage, char *const cmd[],
 		 char *const *environ, struct strv *argv)
 {
-	bool has_path = false;
 	int ret;
 
 	ret = PUSH("bwrap", "--unshare-user", "--disable-userns", "--unshare-pid", "--unshare-ipc",
@@ -214,10 +249,6 @@ int sandbox_argv(const struct sandbox_spec *s, const char *stage, char *const cm
 		ret = PUSH("--bind", s->workspace, SANDBOX_WORKSPACE, "--chdir", SANDBOX_WORKSPACE);
 	ret = ret ?: add_binds(argv, &s->binds);
 	ret = ret ?: add_environment(argv, s, environ);
-	for (size_t i = 0; i < s->env_set.n; i++)
-		has_path |= !strncmp(s->env_set.v[i], "PATH=", 5);
-	if (!ret && !has_path)
-		ret = PUSH("--setenv", "PATH", "/usr/local/bin:/usr/bin:/bin");
 	ret = ret ?: PUSH("--ro-bind", stage, SANDBOX_STAGE, "--", SANDBOX_STAGE, "sandbox-stage",
 			  "--agent", s->agent, "--");
 	for (size_t i = 0; !ret && cmd[i]; i++)

@@ -39,6 +39,14 @@ struct sandbox_spec {
 	struct strv env_pass;  /* names taken from the caller's environment */
 };
 
+/*
+ * Where bubblewrap is looked for, by `warden run` and by the policy
+ * compiler (RULE_SETUP_EXEC): fixed places, never the caller's PATH.
+ */
+extern const char *const sandbox_bwrap_paths[];
+/* The first of them that exists, or NULL. */
+const char *sandbox_bwrap_path(void);
+
 /* The spec of agent a as JSON (daemon side). */
 json_object *sandbox_spec_to_json(const struct agent_policy *a);
 /* Parses it back (run side); 0 or -EINVAL. */
@@ -50,6 +58,16 @@ int sandbox_user_ids(const char *user, uid_t *uid, gid_t *gid);
 
 /* The per-agent directory bound at /tmp: WARDEN_STATE_DIR/tmp/NAME. */
 void sandbox_tmp_dir(const char *agent, char *out, size_t len);
+
+#define SANDBOX_DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin"
+
+/*
+ * The agent's whole environment as "NAME=VALUE" strings: the env.pass
+ * names the caller has (environ), then env.set (which wins), and PATH
+ * (SANDBOX_DEFAULT_PATH) unless env.set has one. Nothing else of the
+ * caller's. 0, -EINVAL (an env.set entry without '='), -ENOMEM.
+ */
+int sandbox_environment(const struct sandbox_spec *s, char *const *environ, struct strv *out);
 
 /*
  * The bwrap command line for s running cmd: stage is the host path of the

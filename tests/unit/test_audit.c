@@ -697,6 +697,50 @@ static void test_secrets(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* secrets.hardlinks: a second name of a denied file, made before confinement */
+static void test_secrets_hardlinks(void **state)
+{
+	char dir[] = "/tmp/warden-audit-links-XXXXXX", cmd[3 * PATH_MAX];
+	struct audit_ctx ctx = ctx_for("");
+	struct policy *p;
+
+	assert_non_null(mkdtemp(dir));
+	chmod(dir, 0755);
+	make_dir(dir, "/srv/agents/coder/app", 0755);
+	make_dir(dir, "/srv/agents/coder/.aws", 0700);
+	make_dir(dir, "/etc", 0755);
+	make_file(dir, "/srv/agents/coder/app/.env", 0600);
+	make_file(dir, "/srv/agents/coder/.aws/credentials", 0600);
+	make_file(dir, "/etc/shadow", 0600);
+	make_file(dir, "/srv/agents/coder/app/two-names.txt", 0644);
+	snprintf(cmd, sizeof(cmd), "cd %s/srv/agents/coder && ln app/.env app/settings.txt && "
+		 "ln .aws/credentials creds.txt && ln %s/etc/shadow app/pw.txt && "
+		 "ln app/two-names.txt app/also.txt", dir, dir);
+	assert_int_equal(system(cmd), 0);
+	snprintf(root, sizeof(root), "%s", dir);
+	ctx.root = root;
+	p = policy("{\"version\": 1, \"defaults\": {\"fs\": {\"deny\": [\".env\", \".aws\", "
+		   "\"/etc/shadow\"]}}, \"agents\": {\"coder\": {\"workspace\": \"/srv/agents/coder\"}}}");
+	ctx.policy = p;
+	assert_int_equal(audit_check_secrets(&ctx, &rep), 0);
+	expect_finding("secrets.hardlinks", "/srv/agents/coder/app/settings.txt is a hard link to "
+			   "/srv/agents/coder/app/.env, which fs.deny \".env\" denies");
+	/* a pattern on a directory covers what is below it */
+	expect_finding("secrets.hardlinks", "/srv/agents/coder/creds.txt is a hard link to "
+			   "/srv/agents/coder/.aws/credentials, which fs.deny \".aws\" denies");
+	/* an absolute deny path outside every workspace */
+	expect_finding("secrets.hardlinks", "/srv/agents/coder/app/pw.txt is a hard link to "
+			   "/etc/shadow, which fs.deny \"/etc/shadow\" denies");
+	expect_finding("secrets.hardlinks", "fix:rm /srv/agents/coder/app/settings.txt");
+	/* two innocent names of one innocent file are fine */
+	assert_int_equal(audit_count(&rep, "secrets.hardlinks"), 3);
+	expect_finding("secrets.in-workspace", "/srv/agents/coder/.aws/credentials matches the deny "
+			   "pattern \".aws\"");
+	policy_free(p);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 /* ---- 9. amnesia ---- */
 
 static void test_amnesia_paths_and_findings(void **state)
@@ -789,6 +833,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ssh_failures_from_journal, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_disk, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_secrets, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_secrets_hardlinks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_amnesia_paths_and_findings, setup, teardown),
 	};
 	struct tm now = { .tm_year = 126, .tm_mon = 10, .tm_mday = 27, .tm_hour = 12 };

@@ -12,7 +12,14 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "sandbox.h"
+#include "sandbox_host.h"
 
 /* Index of the first occurrence of the words a, b, c in argv, or -1. */
 static int find3(const struct strv *argv, const char *a, const char *b, const char *c)
@@ -157,6 +164,57 @@ static void test_spec_round_trip(void **state)
 	sandbox_spec_free(&in);
 }
 
+/* The agent's environment as handed to CMD: env.pass the caller has, env.set wins, PATH. */
+static void test_agent_environment(void **state)
+{
+	char *env[] = { "LANG=C.UTF-8", "HOME=/root", "AWS_SECRET_ACCESS_KEY=x", NULL };
+	struct sandbox_spec s;
+	struct strv out = {};
+
+	spec(&s);
+	strv_push(&s.env_pass, "HOME"); /* also set: env.set wins */
+	strv_push(&s.env_pass, "TERM"); /* the caller has none: absent */
+	assert_int_equal(sandbox_environment(&s, env, &out), 0);
+	assert_int_equal(out.n, 3);
+	assert_true(strv_contains(&out, "LANG=C.UTF-8"));
+	assert_true(strv_contains(&out, "HOME=/workspace"));
+	assert_true(strv_contains(&out, "PATH=" SANDBOX_DEFAULT_PATH));
+	strv_free(&out);
+	sandbox_spec_free(&s);
+}
+
+/* A symlink where bwrap would create a bind destination in a tree the agent writes. */
+static void test_destinations(void **state)
+{
+	char dir[] = "/tmp/warden-dest-XXXXXX", path[PATH_MAX], why[2 * PATH_MAX];
+	struct sandbox_spec s = {};
+
+	assert_non_null(mkdtemp(dir));
+	s.agent = strdup("coder");
+	s.user = strdup("nobody");
+	s.workspace = strdup(dir);
+	strv_push(&s.binds, "/srv/ops/tasks.json:/workspace/sub/tasks.json:ro");
+	strv_push(&s.binds, "/srv/knowledge:/knowledge:ro");
+	/* nothing there yet: bwrap creates it */
+	assert_int_equal(sandbox_check_destinations(&s, why, sizeof(why)), 0);
+	snprintf(path, sizeof(path), "%s/sub", dir);
+	assert_int_equal(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/sub/tasks.json", dir);
+	assert_int_equal(symlink("/elsewhere/planted", path), 0);
+	assert_int_equal(sandbox_check_destinations(&s, why, sizeof(why)), -ELOOP);
+	assert_non_null(strstr(why, "/workspace/sub/tasks.json"));
+	assert_non_null(strstr(why, path));
+	unlink(path);
+	/* a symlinked directory on the way counts as well */
+	snprintf(path, sizeof(path), "%s/sub", dir);
+	assert_int_equal(rmdir(path), 0);
+	assert_int_equal(symlink("/tmp", path), 0);
+	assert_int_equal(sandbox_check_destinations(&s, why, sizeof(why)), -ELOOP);
+	unlink(path);
+	rmdir(dir);
+	sandbox_spec_free(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -164,6 +222,8 @@ int main(void)
 		cmocka_unit_test(test_paths_and_binds),
 		cmocka_unit_test(test_environment),
 		cmocka_unit_test(test_spec_round_trip),
+		cmocka_unit_test(test_agent_environment),
+		cmocka_unit_test(test_destinations),
 	};
 
 	return cmocka_run_group_tests_name("sandbox", tests, NULL, NULL);

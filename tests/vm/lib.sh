@@ -6,8 +6,12 @@
 # Tests run as root inside scripts/vmtest.sh, on a throwaway overlay root.
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-WARDEN=$ROOT/build/warden
-HELPERS=$ROOT/build/tests/helpers
+# Test files splice these paths into shell strings and JSON: a link with a
+# plain name (the VM's /tmp is fresh) keeps a checkout path with spaces or
+# quotes out of them. warden itself still runs from, and sees, the real path.
+ln -sfn "$ROOT" /tmp/.warden-checkout
+WARDEN=/tmp/.warden-checkout/build/warden
+HELPERS=/tmp/.warden-checkout/build/tests/helpers
 SUITE=$(basename "$0" .sh)
 WORK=/tmp/$SUITE
 DAEMON_PID=

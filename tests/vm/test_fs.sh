@@ -107,7 +107,7 @@ denied "signal the daemon" "kill -0 $DAEMON_PID" \
 denied "write cgroup.procs to leave the agent's cgroup" "echo \$\$ > /sys/fs/cgroup/cgroup.procs" \
 	'.agent=="a" and .reason=="cgroupfs-write"'
 check_status "denied: the bpf() syscall" 1 "$WARDEN" run --no-sandbox --agent tools -- sh -c \
-	'bpftool prog show >/dev/null 2>&1 && exit 0; exit 1'
+	'/usr/sbin/bpftool prog show >/dev/null 2>&1 && exit 0; exit 1'
 check_event "event: the bpf() syscall" '.agent=="tools" and .op=="bpf" and .reason=="bpf-syscall"'
 
 # W^X: executable mappings of files the agent can write
