@@ -10,6 +10,10 @@
  *                      "capabilities"), in every user namespace: root's
  *                      reboot, module loading, raw I/O, DAC_READ_SEARCH
  *                      (open_by_handle_at), MKNOD, ... fail with EPERM.
+ *   uring_override_creds
+ *                      io_uring personalities would run requests with
+ *                      credentials the capable hook cannot tell from the
+ *                      kernel's own overrides: refused to confined tasks.
  *   task_alloc         clone3(CLONE_INTO_CGROUP) would start a child in
  *                      another cgroup, outside the agent's policy.
  *   sb_mount, move_mount, sb_umount, sb_pivotroot
@@ -39,6 +43,7 @@ char LICENSE[] SEC("license") = "GPL";
 
 #define CLONE_INTO_CGROUP 0x200000000ULL
 #define CAP_OPT_NOAUDIT 2u
+#define CAP_DAC_READ_SEARCH 2
 
 #define F_SETFL 4
 #define F_SETOWN 8
@@ -107,6 +112,7 @@ SEC("lsm/capable")
 int BPF_PROG(confine_capable, const struct cred *cred, struct user_namespace *ns, int cap,
 	     unsigned int opts, int ret)
 {
+	struct task_struct *task;
 	struct cgroup_agent *ca;
 
 	if (ret)
@@ -115,16 +121,41 @@ int BPF_PROG(confine_capable, const struct cred *cred, struct user_namespace *ns
 	if (!ca)
 		return 0;
 	/*
-	 * Only the task's own subjective credentials: the kernel also asks
-	 * about other credentials (a file opener's, a socket's) in this
-	 * task's context, and those are not this agent's to spend.
+	 * Only the task's own credentials: the kernel also asks about other
+	 * credentials in this task's context (a file opener's, a socket's),
+	 * and acts on its own behalf with overridden ones (overlayfs checks
+	 * its trusted.* xattrs with the mounter's credentials, after it judged
+	 * the agent's access with the agent's own). The one way a task could
+	 * override its own credentials, io_uring personalities, is refused
+	 * below.
 	 */
-	if (cred != bpf_get_current_task_btf()->cred)
+	task = bpf_get_current_task_btf();
+	if (cred != task->cred || task->cred != task->real_cred)
 		return 0;
 	if (cap >= 0 && cap < 64 && (agent_caps(ca->agent) >> cap) & 1)
 		return 0;
-	if (!(opts & CAP_OPT_NOAUDIT))
+	/*
+	 * Root asks for DAC_READ_SEARCH before DAC_OVERRIDE on every search of
+	 * a directory it does not own: refused, it falls back to DAC_OVERRIDE,
+	 * so reporting it would be noise. Probes (no audit) are silent too.
+	 */
+	if (!(opts & CAP_OPT_NOAUDIT) && cap != CAP_DAC_READ_SEARCH)
 		report_capability(ca->agent, cap);
+	return -EPERM;
+}
+
+/* io_uring running a request with registered credentials: see confine_capable. */
+SEC("lsm/uring_override_creds")
+int BPF_PROG(confine_uring_override_creds, const struct cred *new, int ret)
+{
+	struct cgroup_agent *ca;
+
+	if (ret)
+		return ret;
+	ca = confined_agent(false);
+	if (!ca)
+		return 0;
+	emit_process_denial(ca->agent, FILE_OP_CAPABILITY, REASON_CAPABILITY, 0, 0xffffffffu);
 	return -EPERM;
 }
 

@@ -805,11 +805,15 @@ unknown:
 static json_object *refuse_peer(struct daemon *d, const struct managed_cgroup *c, pid_t pid,
 				bool unknown, const char *op)
 {
-	json_object *ev = json_object_new_object();
 	const char *agent = c->agent ? agent_ids_name(&d->ids, c->agent) : NULL;
 	char ts[64], comm[64] = "", file[64];
+	json_object *ev;
 	FILE *f;
 
+	/* a client that is already gone is refused without an event: nothing to watch */
+	if (unknown && (pid <= 0 || kill(pid, 0)))
+		return control_error("refused: the client's cgroup cannot be read");
+	ev = json_object_new_object();
 	snprintf(file, sizeof(file), "/proc/%d/comm", pid);
 	if ((f = fopen(file, "re"))) {
 		if (fgets(comm, sizeof(comm), f))

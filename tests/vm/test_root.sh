@@ -20,7 +20,7 @@ cat >"$WORK/policy.json" <<JSON
   "defaults": { "exec": { "security": "full" } },
   "agents": {
     "rooty": { "workspace": "/srv/agents/rooty", "user": "root",
-               "fs": { "readOnly": ["/srv/ro"], "deny": ["/srv/secrets", "/srv/agents/other"] } },
+               "fs": { "readOnly": ["/srv/ro", "$HELPERS"], "deny": ["/srv/secrets", "/srv/agents/other"] } },
     "other": { "workspace": "/srv/agents/other" },
     "porter": { "workspace": "/srv/agents/porter", "capabilities": ["NET_BIND_SERVICE"] }
   }
