@@ -115,8 +115,10 @@ cat >"$WORK/policy.json" <<JSON
   "agents": {
     "web":   { "workspace": "/srv/agents/web",
                "network": { "egress": ["api.example.test:443"],
-                            "unix": ["/run/allowed/ok.sock"] } },
-    "ipfix": { "network": { "egress": ["192.0.2.0/24:8443", "[2001:db8::10]:443"] } },
+                            "unix": ["/run/allowed/ok.sock"],
+                            "mustReach": ["api.example.test:443"] } },
+    "ipfix": { "network": { "egress": ["192.0.2.0/24:8443", "[2001:db8::10]:443"],
+                            "mustReach": ["192.0.2.10:8443", "192.0.2.10:443"] } },
     "askme": { "network": { "egress": ["api.example.test:443"], "ask": "on-miss" } },
     "hostnet": { "network": "host" },
     "nonet": { }
@@ -224,6 +226,16 @@ check_status "an [IPv6]:PORT entry" 0 in_box ipfix 'curl -sf --max-time 5 "http:
 check_status "  names not listed are refused by the resolver" 1 in_box ipfix \
 	'curl -s --max-time 5 http://api.example.test:8443/ >/dev/null || exit 1'
 
+# ---- warden audit: network.mustReach, tried from inside the agent's confinement ----
+check_status "audit --agent web: its mustReach name is reachable, nothing to say" 0 \
+	"$WARDEN" audit --agent web
+check "  (silent)" test -z "$LAST_OUTPUT"
+check_status "audit --agent ipfix: a mustReach address warden refuses is a finding" 1 \
+	"$WARDEN" audit --agent ipfix
+check_output "  (192.0.2.10:443, refused)" \
+	'agent\.unreachable: agent ipfix cannot reach 192\.0\.2\.10:443 \(network\.mustReach\) from inside its confinement: Operation not permitted'
+check "  (the reachable 192.0.2.10:8443 is not one)" sh -c '! printf "%s" "$1" | grep -q 8443' sh "$LAST_OUTPUT"
+
 # ---- TTL: the answer's addresses live for its TTL (2 s here) plus the grace ----
 check_status "a lookup allows the address" 0 in_box web \
 	'getent ahostsv4 api.example.test >/dev/null && curl -sf --max-time 5 http://192.0.2.10:443/'
@@ -244,6 +256,10 @@ check_status "  and the name is refused" 1 in_box web \
 	'getent ahostsv4 api.example.test >/dev/null || exit 1'
 check_status "the new name resolves and connects" 0 in_box web \
 	'curl -sf --max-time 5 http://other.example.test:443/'
+check_status "audit --agent web: the removed name, still in mustReach, is a finding" 1 \
+	"$WARDEN" audit --agent web --json
+check "  (agent.unreachable: api.example.test:443 does not resolve)" sh -c \
+	'printf "%s" "$1" | jq -e ".[] | select(.id == \"agent.unreachable\" and .severity == \"high\" and (.message | test(\"cannot reach api.example.test:443 .*does not resolve\")))"' sh "$LAST_OUTPUT"
 check "reload back" "$WARDEN" reload --policy "$WORK/policy-orig.json"
 
 # ---- an attached cgroup (a container) is judged the same ----
