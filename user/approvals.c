@@ -81,6 +81,41 @@ struct approval *approvals_add(struct approval_queue *q, uint32_t agent_id, cons
 	return a;
 }
 
+struct approval *approvals_add_net(struct approval_queue *q, uint32_t agent_id, const char *agent,
+				   json_object *info, uint64_t now_ms, uint64_t timeout_ms,
+				   bool *merged)
+{
+	struct approval *a;
+
+	*merged = false;
+	for (size_t i = 0; i < q->n; i++) {
+		a = &q->v[i];
+		if (a->kind == APPROVAL_NET && a->agent_id == agent_id && same_request(a->info, info)) {
+			json_object_put(info);
+			*merged = true;
+			return a;
+		}
+	}
+	a = realloc(q->v, (q->n + 1) * sizeof(*a));
+	if (!a)
+		return NULL;
+	q->v = a;
+	a = &q->v[q->n];
+	memset(a, 0, sizeof(*a));
+	a->agent = strdup(agent);
+	if (!a->agent)
+		return NULL;
+	a->id = ++q->next_id;
+	a->kind = APPROVAL_NET;
+	a->agent_id = agent_id;
+	a->info = info;
+	a->created_ms = now_ms;
+	a->deadline_ms = now_ms + timeout_ms;
+	a->fallback_allow = false; /* nothing waits: a timeout grants nothing */
+	q->n++;
+	return a;
+}
+
 struct approval *approvals_find(struct approval_queue *q, uint64_t id)
 {
 	for (size_t i = 0; i < q->n; i++)
@@ -153,7 +188,8 @@ json_object *approval_to_json(const struct approval *a, uint64_t now_ms)
 	realtime_to_iso8601(a->deadline_ms, deadline, sizeof(deadline));
 	json_object_object_add(o, "id", json_object_new_uint64(a->id));
 	json_object_object_add(o, "agent", json_object_new_string(a->agent));
-	json_object_object_add(o, "pid", json_object_new_int(a->n_pids ? a->pids[0] : 0));
+	if (a->kind == APPROVAL_EXEC)
+		json_object_object_add(o, "pid", json_object_new_int(a->n_pids ? a->pids[0] : 0));
 	json_object_object_add(o, "pids", pids);
 	json_object_object_add(o, "time", json_object_new_string(created));
 	json_object_object_add(o, "deadline", json_object_new_string(deadline));

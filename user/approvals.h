@@ -21,10 +21,17 @@
 
 /* What must be equal for two held execs to be one request: what a human is shown. */
 #define APPROVAL_MERGE_KEYS \
-	"binary", "dev", "ino", "argv", "argvTruncated", "cwd", "uid", "user", "script", "parent"
+	"binary", "dev", "ino", "argv", "argvTruncated", "cwd", "uid", "user", "script", "parent", \
+	"kind", "name", "addr", "port", "proto"
+
+enum approval_kind {
+	APPROVAL_EXEC = 0, /* a held exec: its processes wait in their stop */
+	APPROVAL_NET,      /* a refused destination or name (user/net_approvals.c): nothing waits */
+};
 
 struct approval {
 	uint64_t id;
+	enum approval_kind kind;
 	uint32_t agent_id;
 	char *agent;
 	pid_t *pids; /* every held process this answer releases, and only those */
@@ -54,6 +61,14 @@ struct approval *approvals_add(struct approval_queue *q, uint32_t agent_id, cons
 			       pid_t pid, int pidfd, uint64_t dev, uint64_t ino, json_object *info,
 			       uint64_t now_ms, uint64_t timeout_ms, bool fallback_allow,
 			       bool *merged);
+/*
+ * A network request (info has kind "net"): no process waits, so it holds
+ * no pid; an identical pending request of the agent absorbs it (*merged).
+ * info is taken over. NULL when out of memory.
+ */
+struct approval *approvals_add_net(struct approval_queue *q, uint32_t agent_id, const char *agent,
+				   json_object *info, uint64_t now_ms, uint64_t timeout_ms,
+				   bool *merged);
 struct approval *approvals_find(struct approval_queue *q, uint64_t id);
 /* Removes the request at index i (after it was answered). */
 void approvals_remove(struct approval_queue *q, size_t i);

@@ -56,10 +56,47 @@ static void print_argv(const char *label, json_object *argv)
 	putchar('\n');
 }
 
+/* A destination or name of layer 6: nothing waits, a retry after approval passes. */
+static void print_net_request(json_object *a)
+{
+	json_object *argv;
+	bool dns = !strcmp(field(a, "op"), "dns");
+	char line[512];
+
+	printf("request %s: agent ", field(a, "id"));
+	text_fputs(field(a, "agent"), stdout);
+	if (dns) {
+		printf(" looked up ");
+		text_fputs(field(a, "name"), stdout);
+		printf(" (refused; approving allows the name on any port: DNS carries no port)\n");
+	} else {
+		bool v6 = strchr(field(a, "addr"), ':');
+
+		snprintf(line, sizeof(line), "%s%s%s:%s", v6 ? "[" : "", field(a, "addr"),
+			 v6 ? "]" : "", field(a, "port"));
+		printf(" wants to reach ");
+		text_fputs(line, stdout);
+		printf(" over %s (refused; a retry after approval passes)\n", field(a, "proto"));
+		if (field(a, "name")[0])
+			print_field("name:", field(a, "name"));
+		json_object_object_get_ex(a, "argv", &argv);
+		print_argv("argv:", argv);
+		snprintf(line, sizeof(line), "%s (%s)", field(a, "pid"), field(a, "comm"));
+		print_field("pid:", line);
+	}
+	printf("  %-9s %s; %s s until it lapses (nothing is granted then)\n", "since:",
+	       field(a, "time"), field(a, "expiresInSeconds"));
+}
+
 static void print_request(json_object *a)
 {
 	json_object *argv, *parent, *script, *v;
 	char line[256];
+
+	if (!strcmp(field(a, "kind"), "net")) {
+		print_net_request(a);
+		return;
+	}
 
 	json_object_object_get_ex(a, "argv", &argv);
 	json_object_object_get_ex(a, "parent", &parent);
@@ -103,7 +140,11 @@ static void approvals_usage(FILE *out)
 		     "id, agent, pid, pids, path, binary, argv (argvTruncated when it did not\n"
 		     "fit), cwd, user, parent, script (path, dev, ino, sha256 of an interpreter's\n"
 		     "script), writable, time, deadline, expiresInSeconds and fallback. The\n"
-		     "human view escapes control characters.\n");
+		     "human view escapes control characters.\n\n"
+		     "Network requests (network.ask \"on-miss\") have kind \"net\", op (connect,\n"
+		     "sendmsg, dns), proto, addr, port, name (the name looked up, when known),\n"
+		     "pid, comm and argv of the process (dns: name and qtype, pid 0, port 0 =\n"
+		     "any). Their attempt was refused; a retry after approval passes.\n");
 }
 
 int cmd_approvals(int argc, char **argv)
@@ -153,11 +194,16 @@ static void decide_usage(FILE *out, bool allow)
 			     "decision. --for 10m: a grant of this binary for that agent that expires\n"
 			     "in the kernel. Neither is possible for a binary the agent may write.\n"
 			     "--truncated-ok: approve a request whose arguments were too long to show\n"
-			     "whole.\n");
+			     "whole.\n\n"
+			     "A network request: without options, the agent's next connection to that\n"
+			     "address and port (within 5 minutes); a name: its lookups for the next 10 s,\n"
+			     "one connection to each address they return, any port. --for: until then.\n"
+			     "--always: for the daemon's life, across reloads (not persisted).\n");
 	else
 		fprintf(out, "Usage: warden deny ID\n\n"
 			     "Refuses held request ID: its process is killed before its program runs\n"
-			     "a single instruction (the agent sees it die of SIGKILL).\n");
+			     "a single instruction (the agent sees it die of SIGKILL). A network\n"
+			     "request is dropped: nothing is granted, the next attempt is refused again.\n");
 }
 
 static int decide(int argc, char **argv, bool allow)
@@ -215,7 +261,13 @@ static int decide(int argc, char **argv, bool allow)
 		printf("request %s: %s (%s for agent ", field(reply, "id"),
 		       refused ? "killed instead" : allow ? "allowed" : "denied", decision);
 		text_fputs(field(reply, "agent"), stdout);
-		printf(", pids %s)\n", field(reply, "pids"));
+		if (field(reply, "destination")[0]) {
+			printf(", ");
+			text_fputs(field(reply, "destination"), stdout);
+			printf(")\n");
+		} else {
+			printf(", pids %s)\n", field(reply, "pids"));
+		}
 		if (refused) {
 			json_object_put(reply);
 			return 1;

@@ -47,7 +47,8 @@ static void audit_usage(FILE *out)
 		"cgroups, drift, dropped events, the firewall, fail2ban, listening ports, the\n"
 		"Docker API, failed SSH logins, disk usage, secrets in reach of agents, the\n"
 		"policy's permissions, and that every confined agent can still read its\n"
-		"read-only binds and fs.mustRead paths. Prints nothing and exits 0 when all is\n"
+		"read-only binds and fs.mustRead paths and reach its network.mustReach\n"
+		"destinations. Prints nothing and exits 0 when all is\n"
 		"well; otherwise one line per finding and its fix, and exits 1. Exit 2: bad\n"
 		"usage or config, nothing audited.\n"
 		"\n"
@@ -56,7 +57,7 @@ static void audit_usage(FILE *out)
 		"                     default " AUDIT_DEFAULT_CONFIG " when it exists\n"
 		"  -p, --policy FILE  the policy to audit (default: the daemon's, else\n"
 		"                     " DEFAULT_POLICY ")\n"
-		"  -a, --agent NAME   only check that agent NAME can read what it must\n"
+		"  -a, --agent NAME   only check that agent NAME can read and reach what it must\n"
 		"                     (run it after every policy change)\n"
 		"  -r, --root DIR     read the host's files and tool outputs under DIR (tests;\n"
 		"                     writes nothing, asks no daemon)\n"
@@ -269,11 +270,12 @@ static int run_all(struct audit_ctx *ctx, struct audit_report *r)
 	ret = ret ?: check_dropped_events(ctx, r);
 	/* last: the probes' cgroups must not disturb the cgroup check */
 	for (size_t i = 0; !ret && ctx->policy && i < ctx->policy->n_agents; i++)
-		ret = ran("amnesia", audit_check_amnesia(ctx, &ctx->policy->agents[i], r));
+		ret = ran("amnesia", audit_check_amnesia(ctx, &ctx->policy->agents[i], r)) ?:
+		      ran("reach", audit_check_reach(ctx, &ctx->policy->agents[i], r));
 	return ret;
 }
 
-/* --agent NAME: only the amnesia check, for after a policy change. */
+/* --agent NAME: only the amnesia and reach checks, for after a policy change. */
 static int run_agent(struct audit_ctx *ctx, const char *name, struct audit_report *r)
 {
 	const struct agent_policy *a;
@@ -294,7 +296,7 @@ static int run_agent(struct audit_ctx *ctx, const char *name, struct audit_repor
 	}
 	if (!a->confined)
 		log_debug("audit: agent %s is not confined: nothing to check", name);
-	return audit_check_amnesia(ctx, a, r);
+	return audit_check_amnesia(ctx, a, r) ?: audit_check_reach(ctx, a, r);
 }
 
 static void print_json(const struct audit_report *r, const char *host)

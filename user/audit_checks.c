@@ -2089,7 +2089,8 @@ static void write_all(int fd, const void *buf, size_t len)
 }
 
 static __attribute__((noreturn)) void probe_child(const char *agent, uid_t uid, gid_t gid,
-						  const struct strv *paths, int out)
+						  const struct strv *paths, audit_probe_fn probe,
+						  int out)
 {
 	struct probe_head h = {};
 
@@ -2102,7 +2103,7 @@ static __attribute__((noreturn)) void probe_child(const char *agent, uid_t uid, 
 	}
 	write_all(out, &h, sizeof(h));
 	for (size_t i = 0; !h.err && i < paths->n; i++) {
-		int e = probe_open(paths->v[i]);
+		int e = probe(paths->v[i]);
 
 		write_all(out, &e, sizeof(e));
 	}
@@ -2128,8 +2129,8 @@ static int read_exact(int fd, void *buf, size_t len, int timeout_ms)
 	return 0;
 }
 
-static int run_probe(const char *agent, uid_t uid, gid_t gid, const struct strv *paths,
-		     int *errs, char *msg, size_t msglen)
+int audit_run_probe(const char *agent, uid_t uid, gid_t gid, const struct strv *paths,
+		    audit_probe_fn probe, int *errs, char *msg, size_t msglen)
 {
 	struct probe_head h = {};
 	int fds[2], ret;
@@ -2147,7 +2148,7 @@ static int run_probe(const char *agent, uid_t uid, gid_t gid, const struct strv 
 	}
 	if (pid == 0) {
 		close(fds[0]);
-		probe_child(agent, uid, gid, paths, fds[1]);
+		probe_child(agent, uid, gid, paths, probe, fds[1]);
 	}
 	close(fds[1]);
 	ret = read_exact(fds[0], &h, sizeof(h), PROBE_TIMEOUT_MS);
@@ -2167,7 +2168,7 @@ static int run_probe(const char *agent, uid_t uid, gid_t gid, const struct strv 
 }
 
 /* Resolved before the fork: inside the agent's confinement /etc/passwd may be out of reach. */
-static int agent_ids(const char *user, uid_t *uid, gid_t *gid)
+int audit_agent_ids(const char *user, uid_t *uid, gid_t *gid)
 {
 	struct passwd *pw = getpwnam(user);
 	char *end;
@@ -2200,7 +2201,7 @@ int audit_check_amnesia(const struct audit_ctx *ctx, const struct agent_policy *
 	ret = audit_amnesia_paths(a, &paths, &whats);
 	if (ret || !paths.n)
 		goto out;
-	if (agent_ids(user, &uid, &gid)) {
+	if (audit_agent_ids(user, &uid, &gid)) {
 		snprintf(fix, sizeof(fix), "create the user or change agents.%s.user", a->name);
 		ret = audit_add(r, "agent.amnesia", AUDIT_HIGH, fix,
 				"agent %s runs as user \"%s\", which this host does not have",
@@ -2213,7 +2214,7 @@ int audit_check_amnesia(const struct audit_ctx *ctx, const struct agent_policy *
 		goto out;
 	}
 	msg[0] = '\0';
-	ret = run_probe(a->name, uid, gid, &paths, errs, msg, sizeof(msg));
+	ret = audit_run_probe(a->name, uid, gid, &paths, probe_open, errs, msg, sizeof(msg));
 	if (ret == -ENOMEM)
 		goto out;
 	if (ret) {

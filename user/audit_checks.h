@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
+#include <sys/types.h>
 #include <json-c/json.h>
 
 #include "policy.h"
@@ -139,6 +140,28 @@ int audit_amnesia_paths(const struct agent_policy *a, struct strv *paths, struct
 /* The findings for the probe's results: errs[i] is 0 or the errno of paths[i]. */
 int audit_amnesia_findings(const char *agent, const char *user, const struct strv *paths,
 			   const struct strv *whats, const int *errs, struct audit_report *r);
+
+/*
+ * The probe behind 9 and 10: a child that the daemon places in a fresh
+ * cgroup of agent, that becomes uid/gid and runs probe on every item;
+ * errs[i] gets its result. 0, or -errno with msg saying why the probe
+ * could not take the agent's place.
+ */
+typedef int (*audit_probe_fn)(const char *item);
+int audit_run_probe(const char *agent, uid_t uid, gid_t gid, const struct strv *paths,
+		    audit_probe_fn probe, int *errs, char *msg, size_t msglen);
+/* The uid and gid of an agent's user (a name or a number), resolved before the probe. */
+int audit_agent_ids(const char *user, uid_t *uid, gid_t *gid);
+
+/*
+ * 10. Reach: the same probe connects (TCP) to every network.mustReach
+ * entry of agent a, names looked up as the agent would (its DNS goes to
+ * warden's resolver). Needs the real daemon.
+ */
+int audit_check_reach(const struct audit_ctx *ctx, const struct agent_policy *a,
+		      struct audit_report *r);
+/* The finding for one probe result: err > 0 an errno of connect, < 0 a getaddrinfo code. */
+int audit_reach_finding(const char *agent, const char *dest, int err, struct audit_report *r);
 
 /* The parsers behind the firewall check, for the unit tests. */
 #define AUDIT_FW_V4 1u

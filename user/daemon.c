@@ -35,6 +35,7 @@
 #include "enforcer.h"
 #include "events.h"
 #include "log.h"
+#include "net.h"
 #include "net_daemon.h"
 #include "policy.h"
 #include "sandbox.h"
@@ -429,6 +430,8 @@ static int on_event(void *ctx, void *data, size_t len)
 		return 0;
 	if (h->type == EVENT_NET)
 		net_annotate(d->net, ev, data, len);
+	if (h->type == EVENT_NET && h->reason == REASON_NET_ASK && len >= sizeof(struct net_event))
+		net_ask_destination(d, ev, data);
 	if (h->type == EVENT_EXEC && h->verdict == VERDICT_HOLD) {
 		const struct exec_event *e = data;
 

@@ -134,5 +134,20 @@ void approvals_add_grants(struct daemon *d, struct compiled_policy *c);
 void approvals_adopt_held(struct daemon *d);
 json_object *handle_approvals(struct daemon *d);
 json_object *handle_decision(struct daemon *d, json_object *req, bool allow);
+/* Runs approvals.notify with request a on stdin; never waits for it. */
+void approvals_notify(struct daemon *d, const struct approval *a);
+/* An "approval" event: request id (0: none), the processes it applied to, what was shown. */
+void publish_decision(struct daemon *d, uint64_t id, const char *agent, json_object *info,
+		      const pid_t *pids, size_t n, bool allow, const char *decision,
+		      const char *detail);
+/* argv of a running process from /proc/PID/cmdline, at most max bytes (*truncated beyond). */
+json_object *cmdline_json(pid_t pid, size_t max, bool *truncated);
+
+/* net_approvals.c: ask "on-miss" of layer 6 (nothing waits: a retry after approval passes) */
+struct net_event;
+void net_ask_destination(struct daemon *d, json_object *ev, const struct net_event *e);
+/* returns the request's id, 0 when none could be made */
+uint64_t net_ask_name(struct daemon *d, uint32_t agent, const char *name, const char *qtype);
+json_object *net_decision(struct daemon *d, json_object *req, size_t i, bool allow);
 
 #endif

@@ -174,7 +174,7 @@ static enum held_check held_check(struct daemon *d, pid_t pid)
 }
 
 /* argv of a held process, whole up to ARGV_SHOWN_MAX bytes. */
-static json_object *cmdline_json(pid_t pid, size_t max, bool *truncated)
+json_object *cmdline_json(pid_t pid, size_t max, bool *truncated)
 {
 	json_object *argv = json_object_new_array();
 	char path[64], *buf = malloc(max + 1);
@@ -383,7 +383,7 @@ static bool binary_writable(pid_t pid, uint32_t flags, uid_t uid)
 }
 
 /* Runs approvals.notify with the request on stdin; never waits for it. */
-static void notify(struct daemon *d, const struct approval *a)
+void approvals_notify(struct daemon *d, const struct approval *a)
 {
 	json_object *req;
 	const char *text;
@@ -459,7 +459,7 @@ static void forget_process(struct daemon *d, pid_t pid, int pidfd)
  * A decision event: type "approval", the request's id (0 for a hold that
  * never became a request), the processes it applied to.
  */
-static void publish_decision(struct daemon *d, uint64_t id, const char *agent, json_object *info,
+void publish_decision(struct daemon *d, uint64_t id, const char *agent, json_object *info,
 			     const pid_t *pids, size_t n, bool allow, const char *decision,
 			     const char *detail)
 {
@@ -478,7 +478,9 @@ static void publish_decision(struct daemon *d, uint64_t id, const char *agent, j
 	json_object_object_add(ev, "pid", json_object_new_int(n ? pids[0] : 0));
 	json_object_object_add(ev, "pids", list);
 	for (const char *const *k = (const char *const[]){ "comm", "path", "binary", "argv",
-							   "argvTruncated", "cwd", "script", NULL };
+							   "argvTruncated", "cwd", "script",
+							   "kind", "name", "addr", "port",
+							   "proto", NULL };
 	     *k; k++)
 		if (info && json_object_object_get_ex(info, *k, &v))
 			json_object_object_add(ev, *k, json_object_get(v));
@@ -578,7 +580,7 @@ static void make_request(struct daemon *d, struct held_wait *w)
 		json_object_object_add(ev, "script", json_object_get(v));
 	publish(d, json_object_get(ev));
 	if (!merged)
-		notify(d, a);
+		approvals_notify(d, a);
 }
 
 /* Looks at every hold still on its way to its stop; re-arms the timer while any is left. */
@@ -1067,6 +1069,8 @@ json_object *handle_decision(struct daemon *d, json_object *req, bool allow)
 		return control_error("no pending request %s (see `warden approvals`)",
 				     json_object_get_string(v));
 	i = (size_t)(a - d->queue.v);
+	if (a->kind == APPROVAL_NET)
+		return net_decision(d, req, i, allow);
 	if (json_object_object_get_ex(a->info, "binary", &v))
 		snprintf(binary, sizeof(binary), "%s", json_object_get_string(v));
 	if (!binary[0] && json_object_object_get_ex(a->info, "path", &v))

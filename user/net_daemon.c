@@ -50,6 +50,29 @@ struct grant {
 	uint64_t expires_ns; /* 0 = for the daemon's life */
 };
 
+/* a name approved by a human; port 0 (any) */
+struct name_grant {
+	uint32_t agent;
+	bool once;
+	uint64_t expires_ns; /* 0 = for the daemon's life; once: cut short by its first lookup */
+	char name[NET_NAME_MAX + 1];
+	/* once: addresses already granted, never a second time (a new lookup must not re-arm) */
+	uint8_t given[8][16];
+	size_t n_given;
+};
+
+/* For a once grant: true the first time addr comes up (and it is remembered), false after. */
+static bool once_give(struct name_grant *g, const uint8_t addr[16])
+{
+	for (size_t i = 0; i < g->n_given; i++)
+		if (!memcmp(g->given[i], addr, 16))
+			return false;
+	if (g->n_given >= sizeof(g->given) / sizeof(g->given[0]))
+		return false; /* more addresses than one decision should cover */
+	memcpy(g->given[g->n_given++], addr, 16);
+	return true;
+}
+
 struct net_state {
 	struct daemon *d;
 	int cidrs_fd, addrs_fd;
@@ -63,6 +86,8 @@ struct net_state {
 	size_t n_cache;
 	struct grant *grants;
 	size_t n_grants;
+	struct name_grant *name_grants;
+	size_t n_name_grants;
 };
 
 static uint64_t boot_ns(void)
@@ -71,6 +96,21 @@ static uint64_t boot_ns(void)
 
 	clock_gettime(CLOCK_BOOTTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static struct name_grant *name_granted(struct net_state *ns, uint32_t agent, const char *name,
+				       bool lasting_only)
+{
+	uint64_t now = boot_ns();
+
+	for (size_t i = 0; i < ns->n_name_grants; i++) {
+		struct name_grant *g = &ns->name_grants[i];
+
+		if (g->agent == agent && !strcmp(g->name, name) &&
+		    (!g->expires_ns || g->expires_ns >= now) && !(lasting_only && g->once))
+			return g;
+	}
+	return NULL;
 }
 
 /* Ports name may be reached on (0 = any); returns how many, 0 when the name is not allowed. */
@@ -138,7 +178,8 @@ static bool op_allowed(void *ctx, uint32_t agent, const char *name)
 	struct net_state *ns = ctx;
 	uint16_t port;
 
-	return name_ports(ns->names, ns->n_names, agent, name, &port, 1) > 0;
+	return name_ports(ns->names, ns->n_names, agent, name, &port, 1) > 0 ||
+	       name_granted(ns, agent, name, false);
 }
 
 static struct cache_entry *cache_find(struct net_state *ns, uint32_t agent, const uint8_t addr[16],
@@ -162,6 +203,26 @@ static void op_answered(void *ctx, uint32_t agent, const char *name, int qtype,
 	uint16_t ports[32];
 	size_t n_ports = name_ports(ns->names, ns->n_names, agent, name, ports, 32);
 	uint64_t now = boot_ns();
+	struct name_grant *once = NULL;
+	uint32_t flags = 0;
+
+	if (!n_ports) {
+		/* a name a human approved: any port; once, each address for one connection */
+		struct name_grant *g = name_granted(ns, agent, name, false);
+
+		if (g) {
+			ports[0] = 0;
+			n_ports = 1;
+			if (g->once) {
+				uint64_t last = now + NET_NAME_ONCE_S * 1000000000ULL;
+
+				flags = NET_ADDR_ONCE;
+				once = g;
+				if (!g->expires_ns || g->expires_ns > last)
+					g->expires_ns = last;
+			}
+		}
+	}
 
 	for (size_t i = 0; i < n; i++) {
 		uint64_t expires = now + ((uint64_t)addrs[i].ttl + NET_DNS_GRACE_S) * 1000000000ULL;
@@ -180,8 +241,8 @@ static void op_answered(void *ctx, uint32_t agent, const char *name, int qtype,
 			snprintf(c->name, sizeof(c->name), "%s", name);
 		}
 		c->expires_ns = expires;
-		for (size_t p = 0; p < n_ports; p++)
-			if (put_addr(ns, ns->slot, agent, ports[p], addrs[i].addr, expires, 0))
+		for (size_t p = 0; p < n_ports && (!once || once_give(once, addrs[i].addr)); p++)
+			if (put_addr(ns, ns->slot, agent, ports[p], addrs[i].addr, expires, flags))
 				log_error("cannot allow an address of %s for agent %s: %s", name,
 					  agent_name(ns, agent), strerror(errno));
 		net_addr_format(addrs[i].addr, text, sizeof(text));
@@ -194,8 +255,18 @@ static void op_answered(void *ctx, uint32_t agent, const char *name, int qtype,
 static void op_refused(void *ctx, uint32_t agent, const char *name, int qtype, const char *reason)
 {
 	struct net_state *ns = ctx;
+	const struct agent_policy *ap = policy_agent(ns->d->policy, agent_name(ns, agent));
+	json_object *ev = dns_event(ns, agent, name, qtype, "deny", reason);
 
-	publish(ns->d, dns_event(ns, agent, name, qtype, "deny", reason));
+	if (ap && ap->net.ask == NET_ASK_ON_MISS && !strcmp(reason, "name-not-allowed")) {
+		uint64_t id = net_ask_name(ns->d, agent, name,
+					   json_object_get_string(json_object_object_get(ev, "qtype")));
+
+		json_object_object_add(ev, "reason", json_object_new_string("name-not-allowed-ask"));
+		if (id)
+			json_object_object_add(ev, "approval", json_object_new_uint64(id));
+	}
+	publish(ns->d, ev);
 }
 
 static const struct resolver_ops ops = {
@@ -234,6 +305,7 @@ void net_close(struct net_state *ns)
 	free(ns->new_agents);
 	free(ns->cache);
 	free(ns->grants);
+	free(ns->name_grants);
 	free(ns);
 }
 
@@ -353,6 +425,11 @@ int net_prepare(struct net_state *ns, const struct policy *p, struct agent_ids *
 		if (e->expires_ns < now)
 			continue;
 		n = name_ports(ns->new_names, ns->n_new_names, e->agent, e->name, ports, 32);
+		if (!n && in_list(ns->new_agents, ns->n_new_agents, e->agent) &&
+		    name_granted(ns, e->agent, e->name, true)) {
+			ports[0] = 0;
+			n = 1;
+		}
 		for (size_t k = 0; k < n; k++)
 			put_addr(ns, ns->new_slot, e->agent, ports[k], e->addr, e->expires_ns, 0);
 	}
@@ -396,7 +473,8 @@ void net_commit(struct net_state *ns)
 	for (size_t i = 0; i < ns->n_cache; i++) {
 		uint16_t port;
 
-		if (name_ports(ns->names, ns->n_names, ns->cache[i].agent, ns->cache[i].name, &port, 1))
+		if (name_ports(ns->names, ns->n_names, ns->cache[i].agent, ns->cache[i].name, &port, 1) ||
+		    name_granted(ns, ns->cache[i].agent, ns->cache[i].name, false))
 			ns->cache[w++] = ns->cache[i];
 	}
 	ns->n_cache = w;
@@ -450,6 +528,11 @@ void net_tick(struct net_state *ns)
 		if (!ns->grants[i].expires_ns || ns->grants[i].expires_ns >= now)
 			ns->grants[w++] = ns->grants[i];
 	ns->n_grants = w;
+	w = 0;
+	for (size_t i = 0; i < ns->n_name_grants; i++)
+		if (!ns->name_grants[i].expires_ns || ns->name_grants[i].expires_ns >= now)
+			ns->name_grants[w++] = ns->name_grants[i];
+	ns->n_name_grants = w;
 }
 
 void net_annotate(struct net_state *ns, json_object *ev, const void *data, size_t len)
@@ -475,4 +558,20 @@ int net_grant(struct net_state *ns, uint32_t agent, const uint8_t addr[16], uint
 					  .expires_ns = expires_ns };
 	memcpy(v[ns->n_grants++].addr, addr, 16);
 	return put_addr(ns, ns->slot, agent, port, addr, expires_ns, once ? NET_ADDR_ONCE : 0);
+}
+
+int net_grant_name(struct net_state *ns, uint32_t agent, const char *name, bool once,
+		   uint64_t expires_ns)
+{
+	struct name_grant *v = realloc(ns->name_grants, (ns->n_name_grants + 1) * sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	if (strlen(name) > NET_NAME_MAX)
+		return -ENAMETOOLONG;
+	ns->name_grants = v;
+	v = &v[ns->n_name_grants++];
+	*v = (struct name_grant){ .agent = agent, .once = once, .expires_ns = expires_ns };
+	snprintf(v->name, sizeof(v->name), "%s", name);
+	return 0;
 }

@@ -50,4 +50,14 @@ void net_annotate(struct net_state *ns, json_object *ev, const void *data, size_
 int net_grant(struct net_state *ns, uint32_t agent, const uint8_t addr[16], uint16_t port,
 	      bool once, uint64_t expires_ns);
 
+/*
+ * Grants one agent a name it may not resolve, on any port (a DNS query
+ * carries none): once (answered lookups of the next NET_NAME_ONCE_S
+ * seconds, each address of their answers good for one connection within
+ * its TTL), until expires_ns, or (0) for the daemon's life. 0 or -errno.
+ */
+int net_grant_name(struct net_state *ns, uint32_t agent, const char *name, bool once,
+		   uint64_t expires_ns);
+#define NET_NAME_ONCE_S 10
+
 #endif

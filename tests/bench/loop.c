@@ -32,6 +32,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -66,6 +69,83 @@ static int spawn(char *const argv[])
 	return status;
 }
 
+/* "127.0.0.1:PORT" (IPv4 only: what the bench needs) */
+static int loopback_addr(const char *text, struct sockaddr_in *sin)
+{
+	char host[64];
+	const char *colon = strrchr(text, ':');
+
+	if (!colon || (size_t)(colon - text) >= sizeof(host))
+		return -1;
+	memcpy(host, text, (size_t)(colon - text));
+	host[colon - text] = '\0';
+	memset(sin, 0, sizeof(*sin));
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons((uint16_t)atoi(colon + 1));
+	return inet_pton(AF_INET, host, &sin->sin_addr) == 1 ? 0 : -1;
+}
+
+/*
+ * n TCP connect()+close() to addr, each accepted and closed by a listener
+ * of this process (so the backlog never fills): the hooks judge connect.
+ */
+static long run_connect(const char *addr, long n)
+{
+	struct sockaddr_in sin;
+	long failures = 0;
+	int one = 1, l;
+
+	if (loopback_addr(addr, &sin))
+		return n;
+	l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (l < 0 || bind(l, (struct sockaddr *)&sin, sizeof(sin)) || listen(l, 64)) {
+		if (l >= 0)
+			close(l);
+		return n;
+	}
+	for (long i = 0; i < n; i++) {
+		int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), a;
+
+		if (c < 0 || connect(c, (struct sockaddr *)&sin, sizeof(sin))) {
+			failures++;
+		} else if ((a = accept(l, NULL, NULL)) >= 0) {
+			close(a);
+		}
+		if (c >= 0)
+			close(c);
+	}
+	close(l);
+	return failures;
+}
+
+/* n sendto() of one byte to addr, where a socket of this process is bound (and never reads) */
+static long run_udp(const char *addr, long n)
+{
+	struct sockaddr_in sin;
+	long failures = 0;
+	char byte = 'x';
+	int r, s;
+
+	if (loopback_addr(addr, &sin))
+		return n;
+	r = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (r < 0 || s < 0 || bind(r, (struct sockaddr *)&sin, sizeof(sin))) {
+		failures = n;
+	} else {
+		/* a full receive queue drops datagrams silently: sendto still succeeds */
+		for (long i = 0; i < n; i++)
+			if (sendto(s, &byte, 1, 0, (struct sockaddr *)&sin, sizeof(sin)) != 1)
+				failures++;
+	}
+	if (r >= 0)
+		close(r);
+	if (s >= 0)
+		close(s);
+	return failures;
+}
+
 /* n calls of op on path; returns the calls that did not do what op expects. */
 static long run_op(const char *op, const char *path, long n)
 {
@@ -96,6 +176,10 @@ static long run_op(const char *op, const char *path, long n)
 		for (long i = 0; i < n; i++)
 			if (stat(path, &st))
 				failures++;
+	} else if (!strcmp(op, "connect")) {
+		failures = run_connect(path, n);
+	} else if (!strcmp(op, "udp")) {
+		failures = run_udp(path, n);
 	} else if (!strcmp(op, "exec")) {
 		for (long i = 0; i < n; i++)
 			if (spawn(argv) != 0)

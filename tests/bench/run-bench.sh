@@ -27,6 +27,7 @@
 #   WARDEN_BENCH_DENY_ITERS  denied opens per sample (default 1000: each is an
 #                            event, and the ring buffer must not overflow)
 #   WARDEN_BENCH_EXEC_ITERS  fork+execs per sample (default 60)
+#   WARDEN_BENCH_NET_ITERS   connect+close and UDP sendto calls per sample (default 2000)
 #   WARDEN_BENCH_RULES       readOnly files of the big agent (default 10000)
 #   WARDEN_BENCH_BINS        allowlisted copies of true of the big agent (default 1000)
 set -uo pipefail
@@ -48,6 +49,10 @@ WORK_ROUNDS=${WARDEN_BENCH_WORK_ROUNDS:-3}
 OPEN_ITERS=${WARDEN_BENCH_OPEN_ITERS:-10000}
 DENY_ITERS=${WARDEN_BENCH_DENY_ITERS:-1000}
 EXEC_ITERS=${WARDEN_BENCH_EXEC_ITERS:-60}
+NET_ITERS=${WARDEN_BENCH_NET_ITERS:-2000}
+# loopback destinations of the connect and sendto rows: the managed agents may reach them
+NET_TCP=127.0.0.1:18765
+NET_UDP=127.0.0.1:18766
 N_RULES=${WARDEN_BENCH_RULES:-10000}
 N_BINS=${WARDEN_BENCH_BINS:-1000}
 DAEMON_PID=
@@ -189,8 +194,10 @@ SH
     "env": { "set": { "PATH": "/usr/bin:/bin" } }
   },
   "agents": {
-    "std": { "workspace": "$WS" },
+    "std": { "workspace": "$WS",
+             "network": { "egress": ["$NET_TCP", "$NET_UDP"] } },
     "big": { "workspace": "$WS",
+             "network": { "egress": ["$NET_TCP", "$NET_UDP"] },
              "exec": { "safeBins": ["$B/bins/"] },
              "fs": { "readOnly": [
 $(find "$B/ro" -type f | sort | sed 's/.*/"&"/' | paste -sd, -)
@@ -236,6 +243,7 @@ measure() {
 	out=$("${PREFIX[@]}" "$LOOP" "$OPEN_ITERS" "$SAMPLES" open "$WS/file.txt" \
 		stat "$WS/file.txt" 2>&1 &&
 	      "${PREFIX[@]}" "$LOOP" "$EXEC_ITERS" "$SAMPLES" exec /usr/bin/true 2>&1 &&
+	      "${PREFIX[@]}" "$LOOP" "$NET_ITERS" "$SAMPLES" connect "$NET_TCP" udp "$NET_UDP" 2>&1 &&
 	      "${PREFIX[@]}" "$LOOP" "$DENY_ITERS" "$SAMPLES" open-denied "$B/secret/.env" 2>&1) ||
 		die "$cfg: the loops failed: $out"
 	while read -r op ns fails; do

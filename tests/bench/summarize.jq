@@ -27,6 +27,8 @@ def rows: [
   { key: "open-denied", kind: "loop", label: "open, denied file (+event)", unit: "ns/call" },
   { key: "stat",        kind: "loop", label: "stat, workspace file",       unit: "ns/call" },
   { key: "exec",        kind: "loop", label: "fork+execve /bin/true",      unit: "ns/call" },
+  { key: "connect",     kind: "loop", label: "TCP connect+close, loopback", unit: "ns/call" },
+  { key: "udp",         kind: "loop", label: "UDP sendto, loopback",       unit: "ns/call" },
   { key: "untar-grep",  kind: "work", label: "untar + grep -r (800 files)", unit: "ns/run" },
   { key: "script-2000", kind: "work", label: "sh script, 2000 commands",   unit: "ns/run" }
 ];

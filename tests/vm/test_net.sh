@@ -115,8 +115,10 @@ cat >"$WORK/policy.json" <<JSON
   "agents": {
     "web":   { "workspace": "/srv/agents/web",
                "network": { "egress": ["api.example.test:443"],
-                            "unix": ["/run/allowed/ok.sock"] } },
-    "ipfix": { "network": { "egress": ["192.0.2.0/24:8443", "[2001:db8::10]:443"] } },
+                            "unix": ["/run/allowed/ok.sock"],
+                            "mustReach": ["api.example.test:443"] } },
+    "ipfix": { "network": { "egress": ["192.0.2.0/24:8443", "[2001:db8::10]:443"],
+                            "mustReach": ["192.0.2.10:8443", "192.0.2.10:443"] } },
     "askme": { "network": { "egress": ["api.example.test:443"], "ask": "on-miss" } },
     "hostnet": { "network": "host" },
     "nonet": { }
@@ -224,6 +226,16 @@ check_status "an [IPv6]:PORT entry" 0 in_box ipfix 'curl -sf --max-time 5 "http:
 check_status "  names not listed are refused by the resolver" 1 in_box ipfix \
 	'curl -s --max-time 5 http://api.example.test:8443/ >/dev/null || exit 1'
 
+# ---- warden audit: network.mustReach, tried from inside the agent's confinement ----
+check_status "audit --agent web: its mustReach name is reachable, nothing to say" 0 \
+	"$WARDEN" audit --agent web
+check "  (silent)" test -z "$LAST_OUTPUT"
+check_status "audit --agent ipfix: a mustReach address warden refuses is a finding" 1 \
+	"$WARDEN" audit --agent ipfix
+check_output "  (192.0.2.10:443, refused)" \
+	'agent\.unreachable: agent ipfix cannot reach 192\.0\.2\.10:443 \(network\.mustReach\) from inside its confinement: Operation not permitted'
+check "  (the reachable 192.0.2.10:8443 is not one)" sh -c '! printf "%s" "$1" | grep -q 8443' sh "$LAST_OUTPUT"
+
 # ---- TTL: the answer's addresses live for its TTL (2 s here) plus the grace ----
 check_status "a lookup allows the address" 0 in_box web \
 	'getent ahostsv4 api.example.test >/dev/null && curl -sf --max-time 5 http://192.0.2.10:443/'
@@ -244,6 +256,10 @@ check_status "  and the name is refused" 1 in_box web \
 	'getent ahostsv4 api.example.test >/dev/null || exit 1'
 check_status "the new name resolves and connects" 0 in_box web \
 	'curl -sf --max-time 5 http://other.example.test:443/'
+check_status "audit --agent web: the removed name, still in mustReach, is a finding" 1 \
+	"$WARDEN" audit --agent web --json
+check "  (agent.unreachable: api.example.test:443 does not resolve)" sh -c \
+	'printf "%s" "$1" | jq -e ".[] | select(.id == \"agent.unreachable\" and .severity == \"high\" and (.message | test(\"cannot reach api.example.test:443 .*does not resolve\")))"' sh "$LAST_OUTPUT"
 check "reload back" "$WARDEN" reload --policy "$WORK/policy-orig.json"
 
 # ---- an attached cgroup (a container) is judged the same ----
@@ -254,6 +270,60 @@ check_status "an attached cgroup cannot reach evil" 7 in_cgroup curl -s --max-ti
 check_status "an attached cgroup reaches the allowed name" 0 in_cgroup curl -sf --max-time 5 http://api.example.test:443/
 check_status "an attached cgroup's DNS goes to warden" 0 in_cgroup dig +time=2 +tries=1 secret.evil.example.test
 check_output "  (REFUSED)" 'status: REFUSED'
+
+# ---- ask "on-miss": a refused attempt becomes a request; a retry after approval passes ----
+: >"$SERVERLOG"
+net_request() { # net_request JQ-FILTER: id of the first pending network request matching it
+	"$WARDEN" approvals --json | jq -r "select(.kind == \"net\" and .agent == \"askme\" and ($1)) | .id" | head -n 1
+}
+check_status "ask: an unknown name is refused" 1 in_box askme \
+	'curl -s --max-time 5 http://evil.example.test:443/ >/dev/null || exit 1'
+check_event "  a dns deny event that names its request" \
+	'.type == "dns" and .verdict == "deny" and .agent == "askme" and .name == "evil.example.test" and .reason == "name-not-allowed-ask" and .approval > 0'
+ID=$(net_request '.op == "dns" and .name == "evil.example.test"')
+check "  a request for the name is pending" test -n "$ID"
+check_status "  warden approvals shows it" 0 "$WARDEN" approvals
+check_output "  (the name, any port)" 'looked up evil.example.test .*any port'
+check_status "  the name never reached the fake internet's DNS" 1 grep -q evil.example.test "$DNSLOG"
+check_status "  the server saw no byte before the approval" 1 grep -q "198.51.100.66" "$SERVERLOG"
+check_status "approve it once" 0 "$WARDEN" approve "$ID"
+check_output "  (allowed once)" 'allowed \(once for agent askme, evil.example.test'
+check_status "the retry resolves the name and reaches the server" 0 in_box askme \
+	'curl -sf --max-time 5 http://evil.example.test:443/'
+check_output "  (the server answered)" 'hello from 443'
+check "  the server saw that connection" grep -q "conn 198.51.100.66 443" "$SERVERLOG"
+check_status "once is one connection: the next is refused" 1 in_box askme \
+	'curl -s --max-time 5 http://evil.example.test:443/ >/dev/null || exit 1'
+check_event "  a net event with a new request, naming the host" \
+	'.type == "net" and .agent == "askme" and .addr == "198.51.100.66" and .port == 443 and .name == "evil.example.test" and .reason == "destination-not-allowed-ask" and .approval > 0'
+check "  the server saw one connection only" test "$(grep -c 'conn 198.51.100.66 443' "$SERVERLOG")" = 1
+
+# an address: the request shows the process; it waits a little so its argv can be read
+askpy="import socket,time,sys
+try:
+    s=socket.create_connection(('192.0.2.10',8443),3); s.sendall(b'GET / HTTP/1.0\r\n\r\n'); sys.stdout.write(s.recv(100).decode())
+except OSError:
+    time.sleep(1); sys.exit(1)"
+check_status "ask: an address on an unlisted port is refused" 1 in_box askme "python3 -c \"$askpy\""
+check_event "  a net event that names its request" \
+	'.type == "net" and .agent == "askme" and .addr == "192.0.2.10" and .port == 8443 and .proto == "tcp" and .approval > 0'
+ID=$(net_request '.addr == "192.0.2.10" and .port == 8443')
+check "  a request for 192.0.2.10:8443 is pending" test -n "$ID"
+check "  it shows the pid, argv and proto" sh -c "'$WARDEN' approvals --json | jq -e 'select(.id == $ID) | .pid > 0 and .proto == \"tcp\" and .argv[0] == \"python3\" and .comm == \"python3\"'"
+check_status "deny it" 0 "$WARDEN" deny "$ID"
+check_output "  (denied)" 'denied \(deny for agent askme'
+check_event "  an approval event" ".type == \"approval\" and .approval == $ID and .decision == \"deny\" and .addr == \"192.0.2.10\""
+check_status "after the denial the retry is refused" 1 in_box askme "python3 -c \"$askpy\""
+check_status "  the server saw no byte on 8443" 1 grep -q "conn 192.0.2.10 8443" "$SERVERLOG"
+ID=$(net_request '.addr == "192.0.2.10" and .port == 8443')
+check "  the retry made a new request" test -n "$ID"
+check_status "approve it for 1m" 0 "$WARDEN" approve "$ID" --for 1m
+check_status "a retry reaches the server" 0 in_box askme "python3 -c \"$askpy\""
+check_output "  (the server answered)" 'hello from 443'
+check_status "  and so does the next (a timed grant is not used up)" 0 in_box askme "python3 -c \"$askpy\""
+check_status "  not another port of that host" 1 in_box askme \
+	'curl -s --max-time 5 http://192.0.2.10:9999/ >/dev/null || exit 1'
+check_status "an agent without ask makes no request" 0 sh -c "! '$WARDEN' approvals --json | jq -e 'select(.agent == \"web\")' >/dev/null"
 
 # ---- network "host" and "none" agents, and unmanaged processes, as before ----
 check_status "a \"host\" agent reaches evil" 0 in_box hostnet 'curl -sf --max-time 5 http://198.51.100.66:443/'
