@@ -5,7 +5,9 @@
 # --no-sandbox, as root) and test_gate_reload.sh: nothing held runs without
 # a human's decision, and the human approves exactly what runs.
 
-
+# The helpers by their real path: the sandbox has its own /tmp, where the
+# checkout link of lib.sh does not exist.
+HELPERS=$(readlink -f "$HELPERS")
 WS=/srv/agents/gate
 rm -rf "$WS" /srv/agents/always /var/lib/warden/approved.json
 mkdir -p /srv/agents/always
