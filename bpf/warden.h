@@ -142,8 +142,11 @@ struct held_exec {
 	__u32 pad;
 };
 
+/* exec_allow_rule.flags */
+#define EXEC_ALLOW_QUIET 1u /* exec.quiet: not allowed, and never held for a human */
+
 struct exec_allow_rule {
-	__u32 flags;
+	__u32 flags;      /* EXEC_ALLOW_* */
 	__u32 reserved;
 	__u64 expires_ns; /* CLOCK_BOOTTIME; 0 = never (timed grants of the approval gate) */
 	__u64 reserved2[2];
@@ -294,6 +297,7 @@ enum reason {
 	REASON_WRITABLE_BINARY, /* a miss of a file the agent may write: W^X would kill it */
 	REASON_TRACED,         /* would be held, but a tracer could resume it */
 	REASON_UNSAFE_HOLD,    /* would be held, but the kernel itself could resume it */
+	REASON_QUIET,          /* exec.quiet: refused at once, never asked about */
 	REASON_MAX,
 };
 

@@ -84,6 +84,10 @@ int cmd_check(int argc, char **argv)
 	for (size_t i = 0; i < p->n_agents; i++)
 		confined += p->agents[i].confined;
 	check_warnings(p);
+	for (size_t i = 0; i < p->n_agents; i++)
+		for (size_t j = 0; j < p->agents[i].contributed.n; j++)
+			printf("agents.%s: from profile %s\n", p->agents[i].name,
+			       p->agents[i].contributed.v[j]);
 	printf("%s: valid: %zu agents (%zu confined), %zu kernel rules\n", argv[1], p->n_agents,
 	       confined, compiled.n_rules);
 	compiled_policy_free(&compiled);
