@@ -165,7 +165,8 @@ static int resolve_command(struct adder *ad, const char *search, char *err, size
 			 search);
 		return -ENOENT;
 	}
-	ret = add_bin(ad, found);
+	/* where it was found: a sandbox shows the agent only what it may read */
+	ret = add_bin(ad, found) ?: add_dir_of(ad, found);
 	if (ret)
 		return ret;
 	ret = script_interpreter(real, interp, sizeof(interp), prog, sizeof(prog));
