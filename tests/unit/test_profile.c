@@ -18,6 +18,7 @@
 
 #include <errno.h>
 
+#include "commands.h"
 #include "compile.h"
 #include "policy.h"
 #include "profile.h"
@@ -282,6 +283,58 @@ static void test_shipped_profiles(void **state)
 	setenv("WARDEN_PROFILES", path, 1);
 }
 
+/* warden init --policy FILE: the agent added, the file still valid, the runtime reachable */
+static void test_init_merges(void **state)
+{
+	char file[512], ws[512], kb[512], path[1024], *old = strdup(getenv("PATH"));
+	struct policy *p;
+	const struct agent_policy *a;
+
+	snprintf(file, sizeof(file), "%s/policy.json", dir);
+	snprintf(ws, sizeof(ws), "%s/ws", dir);
+	snprintf(kb, sizeof(kb), "%s/kb/", dir);
+	write_file("policy.json", "{ \"version\": 1, \"agents\": { \"other\": "
+		   "{ \"confined\": false } } }\n", 0644);
+	snprintf(path, sizeof(path), "%s/bin:%s", dir, old);
+	setenv("PATH", path, 1);
+	{
+		char *argv[] = { "init", "--agent", "coder", "--profile", "rt", "--workspace", ws,
+				 "--knowledge", kb, "--policy", file, NULL };
+
+		assert_int_equal(cmd_init(11, argv), 0);
+	}
+	{
+		/* the same agent again: refused, the file unchanged */
+		char *argv[] = { "init", "--agent", "coder", "--profile", "rt", "--workspace", ws,
+				 "--policy", file, NULL };
+
+		assert_int_equal(cmd_init(9, argv), 1);
+	}
+	{
+		char *argv[] = { "init", "--agent", "x", "--profile", "nosuch", "--workspace", ws,
+				 NULL };
+
+		assert_int_equal(cmd_init(7, argv), 1);
+	}
+	setenv("PATH", old, 1);
+	free(old);
+	p = policy_load(file, err, sizeof(err));
+	if (!p)
+		fail_msg("%s", err);
+	assert_int_equal(p->n_agents, 2);
+	a = policy_agent(p, "coder");
+	assert_non_null(a);
+	assert_string_equal(a->workspace, ws);
+	kb[strlen(kb) - 1] = '\0';
+	assert_true(has(&a->binds, "%s:/knowledge:ro", kb));
+	assert_true(has(&a->fs.read_only, "%s", kb));
+	assert_true(has(&a->exec.safe_bins, "%s/bin/fakecli", dir));
+	assert_false(has(&a->fs.deny, "*.pem"));
+	snprintf(path, sizeof(path), "%s/bin:/usr/local/bin:/usr/bin:/bin", dir);
+	assert_string_equal(agent_exec_path(a), path);
+	policy_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -292,6 +345,7 @@ int main(void)
 		cmocka_unit_test(test_command_not_installed),
 		cmocka_unit_test(test_helpers),
 		cmocka_unit_test(test_shipped_profiles),
+		cmocka_unit_test(test_init_merges),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
