@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "caps.h"
+#include "check_warnings.h"
 #include "commands.h"
 #include "compile.h"
 #include "control.h"
@@ -39,6 +40,7 @@ static void check_warnings(const struct policy *p)
 	for (size_t i = 0; i < p->n_agents; i++) {
 		const struct agent_policy *a = &p->agents[i];
 
+		check_agent_warnings(p, a, stderr);
 		if (a->confined && a->network == NETWORK_HOST)
 			fprintf(stderr, "warden: warning: %s: agents.%s.network: \"host\" is unrestricted "
 				"egress: any allowed program can send anything anywhere; list what it "

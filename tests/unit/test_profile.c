@@ -18,6 +18,7 @@
 
 #include <errno.h>
 
+#include "check_warnings.h"
 #include "commands.h"
 #include "compile.h"
 #include "policy.h"
@@ -335,6 +336,53 @@ static void test_init_merges(void **state)
 	policy_free(p);
 }
 
+/* warden check's warnings: each fires on its case, and a clean agent gets none */
+static void test_check_warnings(void **state)
+{
+	char text[2048], *buf = NULL;
+	size_t len = 0;
+	struct policy *p;
+	FILE *out;
+	int n;
+
+	write_file("keys/certs/ca.pem", "x", 0644);
+	write_file("keys/script.py", "#!/usr/bin/python3\n", 0755);
+	write_file("locked/ws/x", "x", 0644);
+	snprintf(text, sizeof(text), "%s/locked", dir);
+	chmod(text, 0700);
+	snprintf(text, sizeof(text),
+		 "{ \"version\": 1, \"agents\": {\n"
+		 "  \"bad\": { \"workspace\": \"%s/locked/ws\", \"binds\": [\"%s/locked:/k:ro\"],\n"
+		 "    \"fs\": { \"workspaceOnly\": true, \"readOnly\": [\"%s/keys/certs\"],\n"
+		 "            \"deny\": [\"*.pem\"] },\n"
+		 "    \"exec\": { \"safeBins\": [\"%s/keys/script.py\"] } },\n"
+		 "  \"good\": { \"workspace\": \"%s/keys\", \"fs\": { \"workspaceOnly\": true,\n"
+		 "    \"deny\": [\".env\"] }, \"exec\": { \"safeBins\": [\"sh\"] } } } }",
+		 dir, dir, dir, dir, dir);
+	p = policy_parse(text, "p.json", err, sizeof(err));
+	if (!p)
+		fail_msg("%s", err);
+	out = open_memstream(&buf, &len);
+	n = check_agent_warnings(p, policy_agent(p, "bad"), out);
+	fclose(out);
+	if (getuid() == 0) {
+		/* as root the traversal check looks at nobody: both locked paths warn */
+		assert_int_equal(n, 5);
+		assert_non_null(strstr(buf, "agents.bad.workspace"));
+		assert_non_null(strstr(buf, "agents.bad.binds[0]"));
+	}
+	assert_non_null(strstr(buf, "lies outside every path the agent may read"));
+	assert_non_null(strstr(buf, "is a script for /usr/bin/python3, which is not allowed"));
+	assert_non_null(strstr(buf, "keys/certs/ca.pem (\"*.pem\")"));
+	free(buf);
+	buf = NULL;
+	out = open_memstream(&buf, &len);
+	assert_int_equal(check_agent_warnings(p, policy_agent(p, "good"), out), 0);
+	fclose(out);
+	free(buf);
+	policy_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -346,6 +394,7 @@ int main(void)
 		cmocka_unit_test(test_helpers),
 		cmocka_unit_test(test_shipped_profiles),
 		cmocka_unit_test(test_init_merges),
+		cmocka_unit_test(test_check_warnings),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
