@@ -98,7 +98,8 @@ static int untraversable_at(const char *path, uid_t uid, gid_t gid, char *where,
 		getgrouplist(pw->pw_name, gid, groups, &ngroups);
 	else
 		ngroups = 0;
-	snprintf(buf, sizeof(buf), "%s", path);
+	/* every ancestor, and the path itself: a directory the agent works in */
+	snprintf(buf, sizeof(buf), "%s/", path);
 	for (char *p = buf; p; p = strchr(p + 1, '/')) {
 		char save = p[1];
 		struct stat st;

@@ -345,6 +345,7 @@ static void test_check_warnings(void **state)
 	FILE *out;
 	int n;
 
+	chmod(dir, 0755); /* mkdtemp's 0700 would stop the agent's user for both agents */
 	write_file("keys/certs/ca.pem", "x", 0644);
 	write_file("keys/script.py", "#!/usr/bin/python3\n", 0755);
 	write_file("locked/ws/x", "x", 0644);
