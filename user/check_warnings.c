@@ -15,7 +15,8 @@
 #include "resolve.h"
 #include "sandbox.h"
 
-#define SCAN_BUDGET 200000 /* directory entries a check visits looking for deny matches */
+/* directory entries a check visits looking for deny matches: a check must stay quick */
+#define SCAN_BUDGET 20000
 #define SHOWN_MATCHES 3
 
 static bool name_matches(const char *pattern, const char *name)
@@ -200,8 +201,13 @@ static int deny_warnings(const struct policy *p, const struct agent_policy *a, F
 	char found[SHOWN_MATCHES][4096];
 	char list[3 * 4096 + 64] = "";
 	size_t total = 0;
+	bool patterns = false;
 	int n = 0;
 
+	for (size_t i = 0; i < a->fs.deny.n; i++)
+		patterns |= a->fs.deny.v[i][0] != '/';
+	if (!patterns)
+		return 0;
 	for (size_t i = 0; fs_baseline_read[i]; i++) {
 		/* /usr is searched last and within the budget: it is large, and rarely the surprise */
 		if (!strcmp(fs_baseline_read[i], "/usr"))
