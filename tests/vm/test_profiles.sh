@@ -103,4 +103,17 @@ JSON
 "$WARDEN" reload --policy "$WORK/bare.json" >/dev/null
 check_status "without the profile, allowlisting the command alone does not run it" 126 \
 	"$WARDEN" run --no-sandbox --agent rt -- fakert
+# warden events --run: one run's events (its cgroup id), none of another run's
+: >"$EVENTS"
+"$WARDEN" run --no-sandbox --agent rt -- /usr/bin/env true >/dev/null 2>&1
+"$WARDEN" run --no-sandbox --agent rt -- /usr/bin/env false >/dev/null 2>&1
+wait_event '.path=="/usr/bin/env" and .argv[1]=="false"'
+run=$(jq -r 'select(.path=="/usr/bin/env" and .argv[1]=="true") | .cgroup' "$EVENTS" | head -1)
+for _ in $(seq 50); do # the daemon's log is written after its stream
+	"$WARDEN" events --json --agent rt | jq -e 'select(.argv[1]=="false")' >/dev/null && break
+	sleep 0.1
+done
+check "warden events --run shows that run's refusal and nothing of another run" sh -c \
+	"$WARDEN events --json --agent rt --run ${run:-0} | jq -e -s 'length > 0 and all(.cgroup==${run:-0}) and all(.argv[1]!=\"false\")' >/dev/null"
+
 finish
