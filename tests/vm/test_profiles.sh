@@ -70,7 +70,8 @@ for mode in ${PROFILE_MODES:-sandbox no-sandbox}; do
 	flag=; [ $mode = no-sandbox ] && flag=--no-sandbox
 	: >"$EVENTS"
 	OUT=$WORK/out.$mode
-	"$WARDEN" run $flag --agent rt -- fakert >"$OUT" 2>&1 &
+	# --no-sandbox runs CMD with the caller's environment: its PATH finds the command
+	PATH=$PREFIX/bin:$PATH "$WARDEN" run $flag --agent rt -- fakert >"$OUT" 2>&1 &
 	BG=$!
 	id=$(pending_id '.path=="/usr/bin/id"')
 	check "$M the unknown command is held for a human" test -n "$id"
@@ -102,7 +103,7 @@ cat >"$WORK/bare.json" <<JSON
 JSON
 "$WARDEN" reload --policy "$WORK/bare.json" >/dev/null
 check_status "without the profile, allowlisting the command alone does not run it" 126 \
-	"$WARDEN" run --no-sandbox --agent rt -- fakert
+	env PATH="$PREFIX/bin:$PATH" "$WARDEN" run --no-sandbox --agent rt -- fakert
 # warden events --run: one run's events (its cgroup id), none of another run's
 : >"$EVENTS"
 "$WARDEN" run --no-sandbox --agent rt -- /usr/bin/env true >/dev/null 2>&1
