@@ -58,8 +58,8 @@ static bool on_path(const char *dir, const char *path)
  * profiles' commands found on the caller's PATH but not on the default
  * (an npm prefix such as /opt/npm/bin).
  */
-static int agent_path(const struct strv *profiles, char *out, size_t outlen, char *err,
-		      size_t errlen)
+static int agent_path(const char *agent, const struct strv *profiles, char *out, size_t outlen,
+		      char *err, size_t errlen)
 {
 	const char *caller = getenv("PATH") ?: DEFAULT_PATH;
 	json_object *probe = json_object_new_object(), *agents = json_object_new_object(),
@@ -71,11 +71,11 @@ static int agent_path(const struct strv *profiles, char *out, size_t outlen, cha
 		json_object_array_add(list, json_object_new_string(profiles->v[i]));
 	json_object_object_add(a, "confined", json_object_new_boolean(0));
 	json_object_object_add(a, "profile", list);
-	json_object_object_add(agents, "probe", a);
+	json_object_object_add(agents, agent, a);
 	json_object_object_add(probe, "version", json_object_new_int(1));
 	json_object_object_add(probe, "agents", agents);
 	/* an unconfined agent: the profiles are read, their commands not yet resolved */
-	p = policy_parse(json_object_to_json_string(probe), "(profile)", err, errlen);
+	p = policy_parse(json_object_to_json_string(probe), "warden init", err, errlen);
 	json_object_put(probe);
 	if (!p)
 		return -EINVAL;
@@ -231,8 +231,8 @@ int cmd_init(int argc, char **argv)
 		ret = 2;
 		goto out;
 	}
-	if (agent_path(&profiles, path, sizeof(path), err, sizeof(err))) {
-		log_error("init: %s", err);
+	if (agent_path(agent, &profiles, path, sizeof(path), err, sizeof(err))) {
+		log_error("%s", err);
 		goto out;
 	}
 	if (file) {

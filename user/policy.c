@@ -1028,7 +1028,12 @@ int profile_find(const char *name, const char *policy_path, char *out, size_t ou
 	if (n > 0) {
 		exe[n] = '\0';
 		if ((slash = strrchr(exe, '/'))) {
+			/* a checkout's build/warden, and an installed PREFIX/bin/warden */
 			snprintf(dir, sizeof(dir), "%.*s/../policy/profiles", (int)(slash - exe), exe);
+			if (!try_profile_dir(dir, name, out, outlen, tried, sizeof(tried)))
+				return 0;
+			snprintf(dir, sizeof(dir), "%.*s/../share/warden/profiles", (int)(slash - exe),
+				 exe);
 			if (!try_profile_dir(dir, name, out, outlen, tried, sizeof(tried)))
 				return 0;
 		}

@@ -93,8 +93,9 @@ const struct agent_policy *policy_agent(const struct policy *p, const char *name
 /*
  * Where profile NAME is read from: the first of $WARDEN_PROFILES (a
  * colon-separated list of directories), DIR-OF-POLICY/profiles,
- * /etc/warden/profiles, the checkout's policy/profiles next to the warden
- * binary, /usr/share/warden/profiles that holds NAME.json. 0 and the path
+ * /etc/warden/profiles, BINDIR/../policy/profiles (a checkout's build/),
+ * BINDIR/../share/warden/profiles (`make install`), /usr/share/warden/profiles
+ * that holds NAME.json. 0 and the path
  * in out, or -ENOENT with the places tried in out.
  */
 int profile_find(const char *name, const char *policy_path, char *out, size_t outlen);
