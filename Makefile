@@ -75,7 +75,7 @@ $(BUILD)/warden: $(USER_OBJS)
 $(BUILD)/tests/unit/%: tests/unit/%.c $(LIB_OBJS)
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -lcmocka -o $@
+	$(Q)$(CC) $(CFLAGS) -DWARDEN_SOURCE_DIR=\"$(CURDIR)\" $^ $(LDLIBS) -lcmocka -o $@
 
 $(BUILD)/tests/helpers/%: tests/vm/helpers/%.c
 	@mkdir -p $(@D)
@@ -123,6 +123,8 @@ install: $(BUILD)/warden
 		>$(DESTDIR)$(UNITDIR)/warden-audit.service
 	$(Q)install -m 0644 scripts/warden-audit.timer $(DESTDIR)$(UNITDIR)/warden-audit.timer
 	$(Q)install -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
+	$(Q)install -d -m 0755 $(DESTDIR)$(PREFIX)/share/warden/profiles
+	$(Q)install -m 0644 policy/profiles/*.json $(DESTDIR)$(PREFIX)/share/warden/profiles/
 	$(Q)if [ -e $(DESTDIR)/etc/warden/policy.json ]; then \
 		echo "  keeping $(DESTDIR)/etc/warden/policy.json"; \
 	else \
@@ -133,7 +135,7 @@ install: $(BUILD)/warden
 uninstall:
 	$(Q)rm -f $(DESTDIR)$(BINDIR)/warden $(DESTDIR)$(UNITDIR)/warden.service \
 		$(DESTDIR)$(UNITDIR)/warden-audit.service $(DESTDIR)$(UNITDIR)/warden-audit.timer
-	$(Q)rm -rf $(DESTDIR)$(DOCDIR)
+	$(Q)rm -rf $(DESTDIR)$(DOCDIR) $(DESTDIR)$(PREFIX)/share/warden
 	@echo "  kept /etc/warden (your policy); remove it by hand if you mean to"
 
 .PHONY: clean

@@ -370,6 +370,11 @@ static __always_inline __u32 judge_exec(void *rules, __u32 agent, struct file *f
 	key.dev = inode_dev(inode);
 	key.ino = BPF_CORE_READ(inode, i_ino);
 	allow = bpf_map_lookup_elem(rules, &key);
+	if (allow && (allow->exec_allow.flags & EXEC_ALLOW_QUIET)) {
+		/* a runtime's harmless probe: refused, and no human is bothered with it */
+		*reason = REASON_QUIET;
+		return VERDICT_DENY;
+	}
 	if (allow && (!allow->exec_allow.expires_ns ||
 		      allow->exec_allow.expires_ns > bpf_ktime_get_boot_ns())) {
 		*reason = REASON_ALLOWLISTED;

@@ -142,8 +142,11 @@ struct held_exec {
 	__u32 pad;
 };
 
+/* exec_allow_rule.flags */
+#define EXEC_ALLOW_QUIET 1u /* exec.quiet: not allowed, and never held for a human */
+
 struct exec_allow_rule {
-	__u32 flags;
+	__u32 flags;      /* EXEC_ALLOW_* */
 	__u32 reserved;
 	__u64 expires_ns; /* CLOCK_BOOTTIME; 0 = never (timed grants of the approval gate) */
 	__u64 reserved2[2];
@@ -299,6 +302,7 @@ enum reason {
 	REASON_HOST_IPC,       /* SysV IPC or mqueue of the host's IPC namespace */
 	REASON_SHM_OTHER,      /* a /dev/shm file another agent (or the host) made */
 	REASON_SETUP_SYMLINK,  /* the sandbox builder following a symlink the agent could plant */
+	REASON_QUIET,          /* exec.quiet: refused at once, never asked about */
 	REASON_MAX,
 };
 

@@ -12,6 +12,7 @@ int cmd_daemon(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_init(int argc, char **argv);
 int cmd_reload(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_attach(int argc, char **argv);

@@ -152,7 +152,7 @@ static int compile_agent(const struct policy *p, const struct agent_policy *a, u
 {
 	struct rule_key key = { .kind = RULE_AGENT, .agent = id };
 	union rule_value value = { .agent = { .exec_mode = exec_mode(a->exec.security) } };
-	struct resolved_bins bins = {};
+	struct resolved_bins bins = {}, quiet = {};
 	struct fs_summary fs;
 	int ret;
 
@@ -180,10 +180,26 @@ static int compile_agent(const struct policy *p, const struct agent_policy *a, u
 		memset(&value, 0, sizeof(value));
 		ret = compiled_push(out, &key, &value);
 	}
+	ret = ret ?: resolve_quiet_bins(a, &quiet);
+	for (size_t i = 0; !ret && i < quiet.n; i++) {
+		bool allowed = false;
+
+		/* a binary both allowed and quiet is allowed: safeBins says yes */
+		for (size_t j = 0; j < bins.n && !allowed; j++)
+			allowed = bins.v[j].id.dev == quiet.v[i].id.dev &&
+				  bins.v[j].id.ino == quiet.v[i].id.ino;
+		if (allowed)
+			continue;
+		key = (struct rule_key){ .kind = RULE_EXEC_ALLOW, .agent = id,
+					 .dev = quiet.v[i].id.dev, .ino = quiet.v[i].id.ino };
+		value = (union rule_value){ .exec_allow = { .flags = EXEC_ALLOW_QUIET } };
+		ret = compiled_push(out, &key, &value);
+	}
 out:
 	if (ret == -ENOMEM)
 		snprintf(err, errlen, "%s: out of memory compiling agent %s", p->path, a->name);
 	resolved_bins_free(&bins);
+	resolved_bins_free(&quiet);
 	return ret;
 }
 

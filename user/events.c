@@ -61,6 +61,7 @@ const char *reason_name(uint32_t reason)
 		[REASON_HOST_IPC] = "host-ipc-namespace",
 		[REASON_SHM_OTHER] = "shm-of-another-agent",
 		[REASON_SETUP_SYMLINK] = "symlink-in-agent-writable-place",
+		[REASON_QUIET] = "quiet",
 	};
 
 	return reason < REASON_MAX && names[reason] ? names[reason] : "unknown";
@@ -198,6 +199,8 @@ static json_object *exec_to_json(const struct exec_event *e, const char *agent, 
 	json_object_object_add(o, "argv", argv);
 	if (e->truncated)
 		json_object_object_add(o, "argvTruncated", json_object_new_boolean(1));
+	if (e->head.reason == REASON_QUIET)
+		json_object_object_add(o, "quiet", json_object_new_boolean(1));
 	json_object_object_add(o, "cwd", json_object_new_string(cwd));
 	json_object_object_add(o, "dev", json_object_new_uint64(e->dev));
 	json_object_object_add(o, "ino", json_object_new_uint64(e->ino));

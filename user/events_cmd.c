@@ -21,7 +21,7 @@
 static void events_usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: warden events [--follow] [--json] [--agent NAME]\n"
+		"Usage: warden events [--follow] [--json] [--agent NAME] [--run ID]\n"
 		"\n"
 		"Prints warden's events: every exec of a confined agent (allowed, denied, held),\n"
 		"approval decisions, file and process denials, policy changes. Without --follow\n"
@@ -31,10 +31,22 @@ static void events_usage(FILE *out)
 		"  -j, --json        one JSON object a line (ts, seq, type, verdict, agent, pid,\n"
 		"                    comm, path, reason; exec events also argv and cwd)\n"
 		"  -a, --agent NAME  only this agent's events\n"
+		"  -r, --run ID      only the events of one `warden run` (its cgroup id, the\n"
+		"                    events' \"cgroup\" field; `warden run` names it on failure)\n"
 		"  -h, --help        this text\n", EVENT_LOG);
 }
 
-/* Prints one event line if it passes the agent filter. */
+static uint64_t run_filter; /* --run: a cgroup id, 0 = every run */
+
+static bool of_run(json_object *ev, uint64_t run)
+{
+	json_object *v;
+
+	return !run || (json_object_object_get_ex(ev, "cgroup", &v) &&
+			(uint64_t)json_object_get_uint64(v) == run);
+}
+
+/* Prints one event line if it passes the agent and run filters. */
 static void print_line(const char *line, bool json, const char *agent)
 {
 	json_object *ev = json_tokener_parse(line), *v;
@@ -42,8 +54,8 @@ static void print_line(const char *line, bool json, const char *agent)
 
 	if (!ev)
 		return;
-	if (!agent || (json_object_object_get_ex(ev, "agent", &v) &&
-		       !strcmp(json_object_get_string(v), agent))) {
+	if ((!agent || (json_object_object_get_ex(ev, "agent", &v) &&
+			!strcmp(json_object_get_string(v), agent))) && of_run(ev, run_filter)) {
 		if (json) {
 			puts(line);
 		} else {
@@ -132,6 +144,7 @@ int cmd_events(int argc, char **argv)
 		{ "follow", no_argument, NULL, 'f' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "agent", required_argument, NULL, 'a' },
+		{ "run", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
@@ -139,11 +152,12 @@ int cmd_events(int argc, char **argv)
 	const char *agent = NULL;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "fja:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "fja:r:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f': live = true; break;
 		case 'j': json = true; break;
 		case 'a': agent = optarg; break;
+		case 'r': run_filter = strtoull(optarg, NULL, 10); break;
 		case 'h': events_usage(stdout); return 0;
 		default: events_usage(stderr); return 2;
 		}

@@ -21,6 +21,7 @@ static const struct command commands[] = {
 	{ "approvals", cmd_approvals, "list execs held for a human decision" },
 	{ "approve", cmd_approve, "let a held exec run: once, --always, or --for DURATION" },
 	{ "deny", cmd_deny, "refuse a held exec" },
+	{ "init", cmd_init, "print a ready policy for an agent runtime (a profile)" },
 	{ "check", cmd_check, "validate a policy file" },
 	{ "reload", cmd_reload, "switch the daemon to a new policy atomically" },
 	{ "audit", cmd_audit, "daily host and warden audit; silent when clean" },

@@ -9,6 +9,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include "caps.h"
 #include "fs_rules.h"
 #include "policy.h"
+#include "profile.h"
 
 #define POLICY_VERSION 1
 #define DEFAULT_EXEC_PATH "/usr/local/bin:/usr/bin:/bin"
@@ -211,6 +213,8 @@ static bool exec_key(struct parser *ps, const char *key, json_object *val, const
 			     json_object_get_string(val));
 	} else if (!strcmp(key, "safeBins")) {
 		parse_string_array(ps, val, where, NON_EMPTY, &e->safe_bins, &e->safe_bins_where);
+	} else if (!strcmp(key, "quiet")) {
+		parse_string_array(ps, val, where, NON_EMPTY, &e->quiet, NULL);
 	} else {
 		return false;
 	}
@@ -362,7 +366,64 @@ static void parse_capabilities(struct parser *ps, json_object *val, const char *
 struct agent_ctx {
 	struct agent_policy *agent;
 	bool is_defaults;
+	bool is_profile; /* a profile file: no "profile" of its own */
 };
+
+static bool valid_profile_name(const char *s)
+{
+	if (!s[0] || strlen(s) > 64)
+		return false;
+	for (; *s; s++)
+		if (!islower((unsigned char)*s) && !isdigit((unsigned char)*s) && *s != '-')
+			return false;
+	return true;
+}
+
+/* "profile": "NAME" or ["NAME", ...] */
+static void parse_profile_names(struct parser *ps, json_object *val, const char *where,
+				struct strv *out)
+{
+	char at[512];
+	size_t from = out->n;
+
+	if (json_object_is_type(val, json_type_string)) {
+		if (strv_push(out, json_object_get_string(val)))
+			fail(ps, where, "out of memory");
+	} else if (json_object_is_type(val, json_type_array)) {
+		parse_string_array(ps, val, where, NON_EMPTY, out, NULL);
+	} else {
+		fail(ps, where, "expected a profile name or an array of them, got %s",
+		     json_type_word(val));
+	}
+	for (size_t i = from; i < out->n && !ps->failed; i++) {
+		if (json_object_is_type(val, json_type_array))
+			snprintf(at, sizeof(at), "%s[%zu]", where, i - from);
+		else
+			snprintf(at, sizeof(at), "%s", where);
+		if (!valid_profile_name(out->v[i]))
+			fail(ps, at, "profile name \"%s\" must be 1-64 of [a-z0-9-] (a file "
+				 "NAME.json under policy/profiles/)", out->v[i]);
+	}
+}
+
+/* "SRC:NAME": an absolute file, and a relative path inside the agent's home. */
+static void check_home_files(struct parser *ps, const struct strv *files, const char *where)
+{
+	char at[512];
+
+	for (size_t i = 0; i < files->n && !ps->failed; i++) {
+		const char *s = files->v[i], *colon = strchr(s, ':');
+
+		snprintf(at, sizeof(at), "%s[%zu]", where, i);
+		if (!is_absolute(s) || !colon || !colon[1] || strchr(colon + 1, ':') ||
+		    colon[1] == '/')
+			fail(ps, at, "\"%s\" is not SRC:NAME with an absolute SRC and NAME relative "
+				 "to the agent's home (e.g. \"/etc/warden/claude.json:.claude.json\")", s);
+		else if (strstr(colon + 1, "..") || colon[strlen(colon) - 1] == '/')
+			fail(ps, at, "\"%s\": NAME must be a file path inside the home, without \"..\"",
+			     s);
+	}
+}
 
 static bool agent_key(struct parser *ps, const char *key, json_object *val, const char *where,
 		      void *ctx)
@@ -373,7 +434,7 @@ static bool agent_key(struct parser *ps, const char *key, json_object *val, cons
 
 	if (!strcmp(key, "exec")) {
 		for_each_key(ps, val, where, exec_key, &a->exec,
-			     "security, ask, askTimeout, askFallback, safeBins");
+			     "security, ask, askTimeout, askFallback, safeBins, quiet");
 	} else if (!strcmp(key, "fs")) {
 		for_each_key(ps, val, where, fs_key, &a->fs,
 			     "workspaceOnly, readOnly, deny, mustRead");
@@ -396,6 +457,11 @@ static bool agent_key(struct parser *ps, const char *key, json_object *val, cons
 		a->user = parse_string(ps, val, where);
 	} else if (!strcmp(key, "capabilities")) {
 		parse_capabilities(ps, val, where, &a->capabilities);
+	} else if (!strcmp(key, "profile") && !ac->is_profile) {
+		parse_profile_names(ps, val, where, &a->profiles);
+	} else if (!strcmp(key, "homeFiles") && !ac->is_profile) {
+		parse_string_array(ps, val, where, NON_EMPTY, &a->home_files, NULL);
+		check_home_files(ps, &a->home_files, where);
 	} else if (ac->is_defaults) {
 		return false;
 	} else if (!strcmp(key, "confined")) {
@@ -435,6 +501,12 @@ static void agent_free(struct agent_policy *a)
 	strv_free(&a->binds);
 	strv_free(&a->exec.safe_bins);
 	strv_free(&a->exec.safe_bins_where);
+	strv_free(&a->exec.quiet);
+	strv_free(&a->profiles);
+	strv_free(&a->commands);
+	strv_free(&a->commands_from);
+	strv_free(&a->home_files);
+	strv_free(&a->contributed);
 	strv_free(&a->fs.read_only);
 	strv_free(&a->fs.deny);
 	strv_free(&a->fs.must_read);
@@ -446,10 +518,15 @@ static void agent_free(struct agent_policy *a)
 #define MERGE_SCALAR(field, unset) \
 	do { if (a->field == (unset)) a->field = d->field; } while (0)
 
-/* Agent lists extend the defaults' (defaults first); agent scalars override. */
-static int agent_merge_defaults(struct agent_policy *a, const struct agent_policy *d)
+/*
+ * One layer under a: a's lists extend d's (d's entries first), a's scalars
+ * override d's. Used for a profile under its agent and for the defaults
+ * under every agent.
+ */
+static int agent_merge_layer(struct agent_policy *a, const struct agent_policy *d)
 {
 	struct agent_policy merged;
+	int net_ask = a->net.ask == NET_ASK_UNSET ? d->net.ask : a->net.ask;
 	int err = 0;
 
 	MERGE_SCALAR(network, NETWORK_UNSET);
@@ -461,8 +538,58 @@ static int agent_merge_defaults(struct agent_policy *a, const struct agent_polic
 	a->capabilities |= d->capabilities; /* a list: the agent's extends the defaults' */
 	if (!a->user && d->user && !(a->user = strdup(d->user)))
 		return -ENOMEM;
+	if (net_policy_merge(&a->net, &d->net))
+		return -ENOMEM;
+	a->net.ask = net_ask; /* still unset when neither says: a lower layer may */
 
-	/* built-in defaults for what neither says */
+	memset(&merged, 0, sizeof(merged));
+#define MERGE_LIST(field) \
+	do { \
+		err = err ?: strv_extend(&merged.field, &d->field); \
+		err = err ?: strv_extend(&merged.field, &a->field); \
+	} while (0)
+	MERGE_LIST(exec.safe_bins);
+	MERGE_LIST(exec.safe_bins_where);
+	MERGE_LIST(exec.quiet);
+	MERGE_LIST(fs.read_only);
+	MERGE_LIST(fs.deny);
+	MERGE_LIST(fs.must_read);
+	MERGE_LIST(env.pass);
+	MERGE_LIST(env.set);
+	MERGE_LIST(commands);
+	MERGE_LIST(commands_from);
+	MERGE_LIST(home_files);
+	MERGE_LIST(contributed);
+#undef MERGE_LIST
+	if (err) {
+		agent_free(&merged);
+		return err;
+	}
+#define SWAP_LIST(field) \
+	do { strv_free(&a->field); a->field = merged.field; } while (0)
+	SWAP_LIST(exec.safe_bins);
+	SWAP_LIST(exec.safe_bins_where);
+	SWAP_LIST(exec.quiet);
+	SWAP_LIST(fs.read_only);
+	SWAP_LIST(fs.deny);
+	SWAP_LIST(fs.must_read);
+	SWAP_LIST(env.pass);
+	SWAP_LIST(env.set);
+	SWAP_LIST(commands);
+	SWAP_LIST(commands_from);
+	SWAP_LIST(home_files);
+	SWAP_LIST(contributed);
+#undef SWAP_LIST
+	return 0;
+}
+
+/* The defaults under a, then the built-in values for what neither says. */
+static int agent_merge_defaults(struct agent_policy *a, const struct agent_policy *d)
+{
+	int err = agent_merge_layer(a, d);
+
+	if (err)
+		return err;
 	if (a->network == NETWORK_UNSET)
 		a->network = NETWORK_NONE;
 	if (a->exec.security == EXEC_SECURITY_UNSET)
@@ -475,39 +602,157 @@ static int agent_merge_defaults(struct agent_policy *a, const struct agent_polic
 		a->exec.ask_timeout_ms = DEFAULT_ASK_TIMEOUT_MS;
 	if (a->fs.workspace_only < 0)
 		a->fs.workspace_only = 0;
-	if (net_policy_merge(&a->net, &d->net))
-		return -ENOMEM;
-
-	memset(&merged, 0, sizeof(merged));
-	err = err ?: strv_extend(&merged.exec.safe_bins, &d->exec.safe_bins);
-	err = err ?: strv_extend(&merged.exec.safe_bins, &a->exec.safe_bins);
-	err = err ?: strv_extend(&merged.exec.safe_bins_where, &d->exec.safe_bins_where);
-	err = err ?: strv_extend(&merged.exec.safe_bins_where, &a->exec.safe_bins_where);
-	err = err ?: strv_extend(&merged.fs.read_only, &d->fs.read_only);
-	err = err ?: strv_extend(&merged.fs.read_only, &a->fs.read_only);
-	err = err ?: strv_extend(&merged.fs.deny, &d->fs.deny);
-	err = err ?: strv_extend(&merged.fs.deny, &a->fs.deny);
-	err = err ?: strv_extend(&merged.fs.must_read, &d->fs.must_read);
-	err = err ?: strv_extend(&merged.fs.must_read, &a->fs.must_read);
-	err = err ?: strv_extend(&merged.env.pass, &d->env.pass);
-	err = err ?: strv_extend(&merged.env.pass, &a->env.pass);
-	err = err ?: strv_extend(&merged.env.set, &d->env.set);
-	err = err ?: strv_extend(&merged.env.set, &a->env.set);
-	if (err) {
-		agent_free(&merged);
-		return err;
-	}
-#define SWAP_LIST(field) \
-	do { strv_free(&a->field); a->field = merged.field; } while (0)
-	SWAP_LIST(exec.safe_bins);
-	SWAP_LIST(exec.safe_bins_where);
-	SWAP_LIST(fs.read_only);
-	SWAP_LIST(fs.deny);
-	SWAP_LIST(fs.must_read);
-	SWAP_LIST(env.pass);
-	SWAP_LIST(env.set);
-#undef SWAP_LIST
+	if (a->net.ask == NET_ASK_UNSET)
+		a->net.ask = NET_ASK_OFF;
 	return 0;
+}
+
+/*
+ * Profiles: policy/profiles/NAME.json, {"version": 1, "profile": {...}}
+ * where the object holds what "defaults" may hold, plus "description" and
+ * "commands" (the runtime's CLI, resolved by profile.c into safeBins and
+ * readOnly entries once the agent's PATH is known).
+ */
+static bool profile_key(struct parser *ps, const char *key, json_object *val, const char *where,
+			void *ctx)
+{
+	struct agent_ctx *ac = ctx;
+
+	if (!strcmp(key, "description")) {
+		expect_type(ps, val, json_type_string, where);
+	} else if (!strcmp(key, "commands")) {
+		size_t from = ac->agent->commands.n;
+
+		parse_string_array(ps, val, where, NON_EMPTY, &ac->agent->commands, NULL);
+		for (size_t i = from; i < ac->agent->commands.n && !ps->failed; i++)
+			if (strchr(ac->agent->commands.v[i], '/') && !is_absolute(ac->agent->commands.v[i]))
+				fail(ps, where, "\"%s\" is neither a bare name nor an absolute path",
+				     ac->agent->commands.v[i]);
+	} else {
+		return agent_key(ps, key, val, where, ctx);
+	}
+	return true;
+}
+
+static bool profile_top_key(struct parser *ps, const char *key, json_object *val,
+			    const char *where, void *ctx)
+{
+	struct agent_ctx *ac = ctx;
+
+	if (!strcmp(key, "version")) {
+		if (expect_type(ps, val, json_type_int, where) &&
+		    json_object_get_int64(val) != POLICY_VERSION)
+			fail(ps, where, "unsupported version %lld (this warden reads version %d)",
+			     (long long)json_object_get_int64(val), POLICY_VERSION);
+	} else if (!strcmp(key, "profile")) {
+		for_each_key(ps, val, where, profile_key, ac,
+			     "description, commands, exec, fs, env, network, user, capabilities");
+	} else {
+		return false;
+	}
+	return true;
+}
+
+static json_object *parse_json(struct parser *ps, const char *text);
+static char *read_text_file(const char *file, char *err, size_t errlen);
+
+/* What a profile brings, one line a value, for `warden check`. */
+static int note_contributions(struct agent_policy *prof, const char *name)
+{
+	static const struct { const char *key; size_t off; } lists[] = {
+		{ "exec.safeBins", offsetof(struct agent_policy, exec.safe_bins) },
+		{ "exec.quiet", offsetof(struct agent_policy, exec.quiet) },
+		{ "fs.readOnly", offsetof(struct agent_policy, fs.read_only) },
+		{ "fs.deny", offsetof(struct agent_policy, fs.deny) },
+		{ "env.pass", offsetof(struct agent_policy, env.pass) },
+		{ "env.set", offsetof(struct agent_policy, env.set) },
+		{ "network.egress", offsetof(struct agent_policy, net.egress) },
+		{ "commands", offsetof(struct agent_policy, commands) },
+	};
+	char line[1024];
+
+	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+		const struct strv *sv = (const struct strv *)((const char *)prof + lists[i].off);
+
+		for (size_t j = 0; j < sv->n; j++) {
+			snprintf(line, sizeof(line), "%s: %s += %s", name, lists[i].key, sv->v[j]);
+			if (strv_push(&prof->contributed, line))
+				return -ENOMEM;
+		}
+	}
+	for (size_t j = 0; j < prof->commands.n; j++)
+		if (strv_push(&prof->commands_from, name))
+			return -ENOMEM;
+	return 0;
+}
+
+/* Loads profile name (found from the policy at policy_path) as a layer under a. */
+static int apply_profile(struct parser *ps, struct agent_policy *a, const char *name,
+			 const char *where)
+{
+	struct agent_policy prof;
+	struct agent_ctx ac = { .agent = &prof, .is_defaults = true, .is_profile = true };
+	char file[4096], perr[1024];
+	struct parser pps = { .err = perr, .errlen = sizeof(perr) };
+	json_object *root = NULL, *version;
+	char *text;
+	int ret = 0;
+
+	if (profile_find(name, ps->name, file, sizeof(file))) {
+		fail(ps, where, "no profile \"%s\" (looked for %s)", name, file);
+		return -ENOENT;
+	}
+	text = read_text_file(file, perr, sizeof(perr));
+	if (!text) {
+		fail(ps, where, "profile \"%s\": %s", name, perr);
+		return -EINVAL;
+	}
+	pps.name = file;
+	agent_init(&prof);
+	root = parse_json(&pps, text);
+	if (root && expect_type(&pps, root, json_type_object, "")) {
+		if (!json_object_object_get_ex(root, "version", &version))
+			fail(&pps, "version", "missing (add \"version\": %d)", POLICY_VERSION);
+		else if (!json_object_object_get_ex(root, "profile", &version))
+			fail(&pps, "profile", "missing: a profile file is {\"version\": 1, "
+			     "\"profile\": {...}}");
+		else
+			for_each_key(&pps, root, "", profile_top_key, &ac, "version, profile");
+	}
+	/* the safeBins of a profile are located in its own file */
+	for (size_t i = 0; !pps.failed && i < prof.exec.safe_bins_where.n; i++) {
+		char *w;
+
+		if (asprintf(&w, "%s: %s", file, prof.exec.safe_bins_where.v[i]) < 0) {
+			fail(&pps, "", "out of memory");
+			break;
+		}
+		free(prof.exec.safe_bins_where.v[i]);
+		prof.exec.safe_bins_where.v[i] = w;
+	}
+	if (pps.failed) {
+		fail(ps, where, "profile \"%s\": %s", name, perr);
+		ret = -EINVAL;
+	} else if (note_contributions(&prof, name) || agent_merge_layer(a, &prof)) {
+		fail(ps, where, "out of memory");
+		ret = -ENOMEM;
+	}
+	json_object_put(root);
+	agent_free(&prof);
+	free(text);
+	return ret;
+}
+
+/* Each of a's profiles as a layer under it, the last named closest to the agent. */
+static int apply_profiles(struct parser *ps, struct agent_policy *a, const char *where)
+{
+	struct strv names = a->profiles;
+	int ret = 0;
+
+	/* layer by layer: a over the last, over the one before, ... */
+	for (size_t i = names.n; !ret && i-- > 0;)
+		ret = apply_profile(ps, a, names.v[i], where);
+	return ret;
 }
 
 static bool valid_agent_name(const char *s)
@@ -558,7 +803,8 @@ static bool top_key(struct parser *ps, const char *key, json_object *val, const 
 	} else if (!strcmp(key, "defaults")) {
 		struct agent_ctx ac = { .agent = &p->defaults, .is_defaults = true };
 
-		for_each_key(ps, val, where, agent_key, &ac, "exec, fs, env, network, user, capabilities");
+		for_each_key(ps, val, where, agent_key, &ac,
+			     "exec, fs, env, network, user, capabilities, profile, homeFiles");
 	} else if (!strcmp(key, "agents")) {
 		size_t n = 0;
 
@@ -583,7 +829,8 @@ static bool top_key(struct parser *ps, const char *key, json_object *val, const 
 				return true;
 			}
 			for_each_key(ps, spec, at, agent_key, &ac,
-				     "confined, workspace, user, binds, network, capabilities, exec, fs, env");
+				     "confined, workspace, user, binds, network, capabilities, profile, "
+				     "homeFiles, exec, fs, env");
 			if (ps->failed)
 				return true;
 		}
@@ -669,13 +916,20 @@ struct policy *policy_parse(const char *text, const char *name, char *err, size_
 		goto fail;
 	}
 	for_each_key(&ps, root, "", top_key, p, "version, defaults, agents, approvals");
-	if (ps.failed)
+	if (ps.failed || apply_profiles(&ps, &p->defaults, "defaults.profile"))
 		goto fail;
 	for (size_t i = 0; i < p->n_agents; i++) {
+		char where[512];
+
+		snprintf(where, sizeof(where), "agents.%s.profile", p->agents[i].name);
+		if (apply_profiles(&ps, &p->agents[i], where))
+			goto fail;
 		if (agent_merge_defaults(&p->agents[i], &p->defaults)) {
 			snprintf(err, errlen, "%s: out of memory", name);
 			goto fail;
 		}
+		if (profile_resolve_commands(&p->agents[i], name, err, errlen))
+			goto fail;
 	}
 	json_object_put(root);
 	return p;
@@ -686,9 +940,9 @@ fail:
 	return NULL;
 }
 
-struct policy *policy_load(const char *file, char *err, size_t errlen)
+/* The whole of a policy-sized text file, or NULL with "FILE: reason" in err. */
+static char *read_text_file(const char *file, char *err, size_t errlen)
 {
-	struct policy *p = NULL;
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f;
@@ -709,11 +963,85 @@ struct policy *policy_load(const char *file, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: not a text file (contains a NUL byte)", file);
 	} else {
 		text[len] = '\0';
-		p = policy_parse(text, file, err, errlen);
+		fclose(f);
+		return text;
 	}
 	free(text);
 	fclose(f);
+	return NULL;
+}
+
+struct policy *policy_load(const char *file, char *err, size_t errlen)
+{
+	struct policy *p;
+	char *text = read_text_file(file, err, errlen);
+
+	if (!text)
+		return NULL;
+	p = policy_parse(text, file, err, errlen);
+	free(text);
 	return p;
+}
+
+static int try_profile_dir(const char *dir, const char *name, char *out, size_t outlen,
+			   char *tried, size_t triedlen)
+{
+	size_t used = strlen(tried);
+
+	snprintf(out, outlen, "%s/%s.json", dir, name);
+	if (!access(out, R_OK))
+		return 0;
+	snprintf(tried + used, triedlen - used, "%s%s", used ? ", " : "", out);
+	return -ENOENT;
+}
+
+int profile_find(const char *name, const char *policy_path, char *out, size_t outlen)
+{
+	static const char *const fixed[] = { "/etc/warden/profiles", "/usr/share/warden/profiles" };
+	const char *env = getenv("WARDEN_PROFILES");
+	char tried[2048] = "", dir[4096], exe[4096];
+	const char *slash;
+	ssize_t n;
+
+	if (env && env[0]) {
+		char *copy = strdup(env), *save = NULL;
+
+		if (!copy)
+			return -ENOMEM;
+		for (char *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save))
+			if (!try_profile_dir(d, name, out, outlen, tried, sizeof(tried))) {
+				free(copy);
+				return 0;
+			}
+		free(copy);
+		snprintf(out, outlen, "%s", tried);
+		return -ENOENT; /* an explicit list is the whole list */
+	}
+	slash = policy_path ? strrchr(policy_path, '/') : NULL;
+	snprintf(dir, sizeof(dir), "%.*s/profiles", slash ? (int)(slash - policy_path) : 1,
+		 slash ? policy_path : ".");
+	if (!try_profile_dir(dir, name, out, outlen, tried, sizeof(tried)))
+		return 0;
+	if (!try_profile_dir(fixed[0], name, out, outlen, tried, sizeof(tried)))
+		return 0;
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		if ((slash = strrchr(exe, '/'))) {
+			/* a checkout's build/warden, and an installed PREFIX/bin/warden */
+			snprintf(dir, sizeof(dir), "%.*s/../policy/profiles", (int)(slash - exe), exe);
+			if (!try_profile_dir(dir, name, out, outlen, tried, sizeof(tried)))
+				return 0;
+			snprintf(dir, sizeof(dir), "%.*s/../share/warden/profiles", (int)(slash - exe),
+				 exe);
+			if (!try_profile_dir(dir, name, out, outlen, tried, sizeof(tried)))
+				return 0;
+		}
+	}
+	if (!try_profile_dir(fixed[1], name, out, outlen, tried, sizeof(tried)))
+		return 0;
+	snprintf(out, outlen, "%s", tried);
+	return -ENOENT;
 }
 
 void policy_free(struct policy *p)

@@ -29,6 +29,7 @@ struct exec_policy {
 	int ask_fallback;     /* enum ask_fallback */
 	struct strv safe_bins;
 	struct strv safe_bins_where; /* JSON location of each entry, for errors */
+	struct strv quiet; /* refused at once, never an approval request (still an event) */
 };
 
 struct fs_policy {
@@ -55,6 +56,12 @@ struct agent_policy {
 	struct exec_policy exec;
 	struct fs_policy fs;
 	struct env_policy env;
+	/* profiles (policy/profiles/NAME.json) this agent extends, in order */
+	struct strv profiles;
+	struct strv commands;      /* a profile's CLI commands, resolved into safeBins/readOnly */
+	struct strv commands_from; /* the profile that named each command */
+	struct strv home_files;    /* "SRC:NAME": files bound read-only into the agent's home */
+	struct strv contributed;   /* "PROFILE: KEY += VALUE", for `warden check` */
 };
 
 struct policy {
@@ -82,6 +89,16 @@ void policy_free(struct policy *p);
 int policy_apply_overlay(struct policy *p, const char *file, char *err, size_t errlen);
 
 const struct agent_policy *policy_agent(const struct policy *p, const char *name);
+
+/*
+ * Where profile NAME is read from: the first of $WARDEN_PROFILES (a
+ * colon-separated list of directories), DIR-OF-POLICY/profiles,
+ * /etc/warden/profiles, BINDIR/../policy/profiles (a checkout's build/),
+ * BINDIR/../share/warden/profiles (`make install`), /usr/share/warden/profiles
+ * that holds NAME.json. 0 and the path
+ * in out, or -ENOENT with the places tried in out.
+ */
+int profile_find(const char *name, const char *policy_path, char *out, size_t outlen);
 
 /* Value of NAME in the agent's env.set, or NULL. */
 const char *agent_env_get(const struct agent_policy *a, const char *name);

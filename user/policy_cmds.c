@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "caps.h"
+#include "check_warnings.h"
 #include "commands.h"
 #include "compile.h"
 #include "control.h"
@@ -63,6 +64,7 @@ static void check_warnings(const struct policy *p)
 	for (size_t i = 0; i < p->n_agents; i++) {
 		const struct agent_policy *a = &p->agents[i];
 
+		check_agent_warnings(p, a, stderr);
 		if (a->confined && a->network == NETWORK_HOST)
 			fprintf(stderr, "warden: warning: %s: agents.%s.network: \"host\" is unrestricted "
 				"egress: any allowed program can send anything anywhere; list what it "
@@ -108,6 +110,10 @@ int cmd_check(int argc, char **argv)
 	for (size_t i = 0; i < p->n_agents; i++)
 		confined += p->agents[i].confined;
 	check_warnings(p);
+	for (size_t i = 0; i < p->n_agents; i++)
+		for (size_t j = 0; j < p->agents[i].contributed.n; j++)
+			printf("agents.%s: from profile %s\n", p->agents[i].name,
+			       p->agents[i].contributed.v[j]);
 	printf("%s: valid: %zu agents (%zu confined), %zu kernel rules\n", argv[1], p->n_agents,
 	       confined, compiled.n_rules);
 	print_deny_patterns(p);

@@ -319,6 +319,26 @@ int resolve_safe_bins(const struct policy *p, const struct agent_policy *a,
 	return 0;
 }
 
+int resolve_quiet_bins(const struct agent_policy *a, struct resolved_bins *out)
+{
+	for (size_t i = 0; i < a->exec.quiet.n; i++) {
+		const char *entry = a->exec.quiet.v[i];
+		char path[4096];
+		int ret;
+
+		if (entry[0] == '/')
+			snprintf(path, sizeof(path), "%s", entry);
+		else if (find_on_path(entry, agent_exec_path(a), path, sizeof(path)))
+			continue;
+		if (!is_executable_file(path))
+			continue;
+		ret = add_file(out, path);
+		if (ret == -ENOMEM)
+			return ret;
+	}
+	return 0;
+}
+
 void resolved_bins_free(struct resolved_bins *rb)
 {
 	if (!rb)

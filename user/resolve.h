@@ -52,6 +52,12 @@ struct resolved_bins {
  */
 int resolve_safe_bins(const struct policy *p, const struct agent_policy *a,
 		      struct resolved_bins *out, char *err, size_t errlen);
+/*
+ * exec.quiet entries (a bare name on the agent's PATH or an absolute file);
+ * those missing on this host are skipped: a probe that cannot run needs no
+ * rule. 0 or -ENOMEM.
+ */
+int resolve_quiet_bins(const struct agent_policy *a, struct resolved_bins *out);
 void resolved_bins_free(struct resolved_bins *rb);
 
 #endif
