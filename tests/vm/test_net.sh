@@ -142,8 +142,9 @@ check_status "curl reaches api.example.test:443 by name" 0 in_box web \
 check_output "  (the server answered)" 'hello from 443'
 check_status "python3 reaches it by name" 0 in_box web "python3 -c \"$(pycon api.example.test 443)\""
 check_output "  (the server answered)" 'hello from 443'
+# the test server may reset the connection once it has answered: the answer is what counts
 check_status "bash /dev/tcp reaches it by name" 0 in_bash web \
-	'exec 3<>/dev/tcp/api.example.test/443 && printf "GET / HTTP/1.0\r\n\r\n" >&3 && head -c 200 <&3'
+	'exec 3<>/dev/tcp/api.example.test/443 && printf "GET / HTTP/1.0\r\n\r\n" >&3 && { head -c 200 <&3 || true; }'
 check_output "  (the server answered)" 'hello from 443'
 check_status "curl reaches it over IPv6 by name" 0 in_box web \
 	'curl -6 -sf --max-time 5 http://api.example.test:443/'
