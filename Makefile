@@ -75,7 +75,7 @@ $(BUILD)/warden: $(USER_OBJS)
 $(BUILD)/tests/unit/%: tests/unit/%.c $(LIB_OBJS)
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -DWARDEN_SOURCE_DIR=\"$(CURDIR)\" $^ $(LDLIBS) -lcmocka -o $@
+	$(Q)$(CC) $(CFLAGS) '-DWARDEN_SOURCE_DIR="$(CURDIR)"' $^ $(LDLIBS) -lcmocka -o $@
 
 $(BUILD)/tests/helpers/%: tests/vm/helpers/%.c
 	@mkdir -p $(@D)
