@@ -27,7 +27,10 @@ BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
 BPF_LINKED := $(BUILD)/warden.bpf.o
 SKEL      := $(BUILD)/warden.skel.h
 
-USER_SRCS := $(wildcard user/*.c)
+# user/ by concern (README "Layout"); scripts/check-layout.sh keeps the
+# includes between these folders one way.
+USER_DIRS := base policy compile kernel ipc sandbox daemon audit cli
+USER_SRCS := $(wildcard user/*.c $(USER_DIRS:%=user/%/*.c))
 USER_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRCS))
 # everything but main, for the unit tests
 LIB_OBJS  := $(filter-out $(BUILD)/user/main.o,$(USER_OBJS))
@@ -41,7 +44,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror \
 	-Ivmlinux/x86 -Ibpf -MMD -MP
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter \
-	-I$(BUILD) -Ibpf -Iuser -MMD -MP
+	-I$(BUILD) -Ibpf -Iuser $(USER_DIRS:%=-Iuser/%) -MMD -MP
 LDLIBS  := -lbpf -lelf -lz -ljson-c -lldns -lcrypto -pthread
 
 .PHONY: all

@@ -400,7 +400,7 @@ event_throughput() {
 
 [ "$(id -u)" = 0 ] || die "must run as root (in the VM: scripts/vmtest.sh)"
 # warden holds descriptors on rule paths while a policy is in force
-# (user/fs_rules.c), and `warden check` compiles as the daemon does: 10,000
+# (user/compile/fs_rules.c), and `warden check` compiles as the daemon does: 10,000
 # rules can need more than the default 1,024 descriptors
 ulimit -n 65536 || die "cannot raise the descriptor limit to 65536"
 # Under software emulation, address space randomization makes the emulator
