@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # make            build build/warden (BPF objects, skeleton, userspace)
-# make test       install missing packages, unit tests, real-kernel VM suite
+# make test       install missing packages, check-layout, unit tests, real-kernel VM suite
+# make check-layout  includes between user/'s folders go one way (scripts/check-layout.py)
 # make demo       the main job, natively or in the test VM
 # make vmlinux    regenerate vmlinux/x86/vmlinux.h from the VM kernel's BTF
 # V=1             show full commands
@@ -92,9 +93,15 @@ deps:
 .PHONY: test-build
 test-build: $(BUILD)/warden $(UNIT_BINS) $(HELPER_BINS)
 
+# The includes between user/'s folders go one way, with no circle.
+.PHONY: check-layout
+check-layout:
+	$(call msg,CHECK,layout)
+	$(Q)scripts/check-layout.py
+
 .PHONY: test
 test: deps
-	$(Q)$(MAKE) --no-print-directory test-build
+	$(Q)$(MAKE) --no-print-directory check-layout test-build
 	$(Q)scripts/run-tests.sh
 
 .PHONY: unit

@@ -31,6 +31,7 @@
 #include "cgroup.h"
 #include "commands.h"
 #include "control.h"
+#include "json.h"
 #include "sandbox.h" /* DEFAULT_AGENT_USER */
 
 #define MAX_TEXT (16 << 20)      /* tool outputs and files read whole */

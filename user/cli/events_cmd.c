@@ -14,9 +14,9 @@
 
 #include "commands.h"
 #include "control.h"
-#include "daemon.h"
 #include "events.h"
 #include "log.h"
+#include "paths.h"
 
 static void events_usage(FILE *out)
 {

@@ -9,7 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "compile.h"
+#include "baseline.h"
+#include "compiled.h"
+#include "pattern.h"
 #include "policy.h"
 
 /* What the agent rule must say about the fs rules compiled. */
@@ -19,22 +21,8 @@ struct fs_summary {
 	uint8_t suffix_lens[WARDEN_PATTERN_LENS];
 };
 
-/*
- * A basename pattern: "name" (exact), "prefix*" or "*suffix". Returns 0 and
- * the match kind and fixed part, or -EINVAL with the reason in why.
- */
-int fs_pattern_parse(const char *pattern, enum name_match *kind, const char **fixed,
-		     size_t *len, const char **why);
-
-/* FNV-1a 64 over len bytes, forwards or (suffixes) backwards. */
-uint64_t fs_name_hash(const char *s, size_t len, int backwards);
-
 /* Pushes agent a's fs rules into out. 0, or -errno with a message in err. */
 int fs_compile(const struct policy *p, const struct agent_policy *a, uint32_t id,
 	       struct compiled_policy *out, struct fs_summary *sum, char *err, size_t errlen);
-
-/* The built-in baseline, for documentation and `warden status`. */
-extern const char *const fs_baseline_read[];
-extern const char *const fs_baseline_write[];
 
 #endif

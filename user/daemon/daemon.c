@@ -36,7 +36,6 @@
 #include "events.h"
 #include "log.h"
 #include "net.h"
-#include "net_daemon.h"
 #include "policy.h"
 #include "sandbox.h"
 

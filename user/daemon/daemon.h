@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The daemon's state, shared by its parts: daemon.c (policy, cgroups,
- * control requests, the loop), daemon_events.c (publishing events to
- * stdout, the log and subscribers) and daemon_approvals.c (the approval
- * queue and its decisions).
+ * The daemon's state and what its parts call of each other: daemon.c
+ * (policy, cgroups, control requests, the loop), daemon_events.c
+ * (publishing events to stdout, the log and subscribers),
+ * daemon_approvals.c (the approval queue's decisions), net_daemon.c and
+ * net_approvals.c (layer 6). One header for all of them, included by no
+ * file outside daemon/: the parts of one program, not modules of their own.
  */
 #ifndef WARDEN_DAEMON_H
 #define WARDEN_DAEMON_H
@@ -17,12 +19,10 @@
 
 #include "approvals.h"
 #include "compile.h"
+#include "paths.h"
 #include "policy.h"
 #include "sandbox.h"
 #include "warden.h"
-
-#define EVENT_LOG WARDEN_STATE_DIR "/events.jsonl"
-#define APPROVED_OVERLAY WARDEN_STATE_DIR "/approved.json"
 
 struct enforcer;
 struct ring_buffer;
@@ -142,6 +142,57 @@ void publish_decision(struct daemon *d, uint64_t id, const char *agent, json_obj
 		      const char *detail);
 /* argv of a running process from /proc/PID/cmdline, at most max bytes (*truncated beyond). */
 json_object *cmdline_json(pid_t pid, size_t max, bool *truncated);
+
+/*
+ * net_daemon.c, layer 6 in the daemon: the egress sets in the kernel maps,
+ * swapped with every policy; warden's DNS resolver (resolver.c), whose
+ * answers for allowed names put addresses in the agent's set for their
+ * TTL; and the annotation of net events with the name an address was
+ * looked up as.
+ *
+ * The daemon calls, in this order for every policy it applies:
+ * net_prepare (after compiling: writes the new policy's egress entries
+ * under the new slot and fills the resolver ports into the compiled
+ * RULE_NET_AGENT entries), then enforcer_apply, then net_commit (the old
+ * slot's entries go) or net_abort (the new slot's go).
+ */
+struct net_state;
+/* NULL with errno set. */
+struct net_state *net_open(struct daemon *d, struct enforcer *e, uint64_t generation);
+void net_close(struct net_state *ns);
+
+int net_prepare(struct net_state *ns, const struct policy *p, struct agent_ids *ids,
+		struct compiled_policy *c, char *err, size_t errlen);
+void net_commit(struct net_state *ns);
+void net_abort(struct net_state *ns);
+
+/* One descriptor (an epoll set of the resolver's sockets) for the daemon's loop. */
+int net_fd(struct net_state *ns);
+/* Serves whatever is ready on net_fd. */
+void net_on_ready(struct net_state *ns);
+/* Once a second: expired addresses and queries whose upstream did not answer. */
+void net_tick(struct net_state *ns);
+
+/* A net event from the kernel: adds "name" when the resolver gave that address. */
+void net_annotate(struct net_state *ns, json_object *ev, const void *data, size_t len);
+
+/*
+ * Grants one agent (addr, port) as an approval does: once (the first
+ * connection uses it up) or until expires_ns (CLOCK_BOOTTIME; 0 = for the
+ * daemon's life). 0 or -errno.
+ */
+int net_grant(struct net_state *ns, uint32_t agent, const uint8_t addr[16], uint16_t port,
+	      bool once, uint64_t expires_ns);
+
+/*
+ * Grants one agent a name it may not resolve, on any port (a DNS query
+ * carries none): once (answered lookups of the next NET_NAME_ONCE_S
+ * seconds, each address of their answers good for one connection within
+ * its TTL), until expires_ns, or (0) for the daemon's life. 0 or -errno.
+ */
+int net_grant_name(struct net_state *ns, uint32_t agent, const char *name, bool once,
+		   uint64_t expires_ns);
+#define NET_NAME_ONCE_S 10
 
 /* net_approvals.c: ask "on-miss" of layer 6 (nothing waits: a retry after approval passes) */
 struct net_event;

@@ -25,7 +25,6 @@
 #include "events.h"
 #include "log.h"
 #include "net.h"
-#include "net_daemon.h"
 
 #define ARGV_SHOWN_MAX (64 << 10)
 /* a once grant that nobody uses goes away after this */

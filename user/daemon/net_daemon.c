@@ -18,7 +18,6 @@
 #include "enforcer.h"
 #include "events.h"
 #include "log.h"
-#include "net_daemon.h"
 #include "net_enforcer.h"
 #include "resolver.h"
 

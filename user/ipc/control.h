@@ -11,8 +11,7 @@
 #include <sys/types.h>
 #include <json-c/json.h>
 
-#define WARDEN_RUN_DIR "/run/warden"
-#define WARDEN_SOCKET WARDEN_RUN_DIR "/warden.sock"
+#include "paths.h"
 
 /* Server: a listening socket at path; -EADDRINUSE if a daemon answers there. */
 int control_listen(const char *path);

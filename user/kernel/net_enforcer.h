@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Layer 6 in the kernel, seen from userspace: attaching the cgroup
- * sock_addr programs of bpf/net.bpf.c, compiling an agent's network policy
- * into rules-map entries, and the egress maps (net_cidrs, net_addrs) with
- * their two slots (bpf/net.h).
+ * sock_addr programs of bpf/net.bpf.c and clearing the egress maps
+ * (net_cidrs, net_addrs) by slot (bpf/net.h). The entries themselves are
+ * compiled in compile/net_rules.c.
  */
 #ifndef WARDEN_NET_ENFORCER_H
 #define WARDEN_NET_ENFORCER_H
@@ -11,9 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "compile.h"
-#include "net.h"
-#include "policy.h"
+#include "net_rules.h"
 
 struct warden;
 
@@ -23,25 +21,6 @@ struct warden;
  * the enforcer pins them like every other link. 0 or -errno.
  */
 int net_attach_cgroup_programs(struct warden *skel);
-
-/* The slot of the egress maps a policy of this generation uses. */
-static inline uint32_t net_slot(uint64_t generation)
-{
-	return (uint32_t)(generation & 1);
-}
-
-/*
- * The RULE_NET_* entries of agent a (id): its settings (DNS port 0: the
- * daemon fills it in), its listed unix socket names and its workspace as a
- * directory of reachable sockets. Nothing for agents without the object
- * form. 0 or -errno with a message in err.
- */
-int net_compile_agent(const struct policy *p, const struct agent_policy *a, uint32_t id,
-		      uint64_t generation, struct compiled_policy *out, char *err, size_t errlen);
-
-/* An LPM key for an endpoint with an address (prefix in the 128-bit form). */
-void net_cidr_key_make(struct net_cidr_key *k, uint32_t agent, uint32_t slot, uint16_t port,
-		       const uint8_t addr[16], unsigned prefix);
 
 /* Deletes every entry of both egress maps whose slot is (keep ? not slot : slot). */
 int net_maps_clear_slot(int cidrs_fd, int addrs_fd, uint32_t slot, int keep);

@@ -7,8 +7,8 @@
 #include <string.h>
 #include <json-c/json.h>
 
+#include "json.h"
 #include "net_policy.h"
-#include "policy.h"
 
 static int parse_port(const char *s, bool exact, uint16_t *port, const char **why)
 {

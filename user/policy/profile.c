@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fs_rules.h"
+#include "baseline.h"
 #include "profile.h"
 
 static bool under(const char *path, const char *dir)

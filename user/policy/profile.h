@@ -15,7 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "policy.h"
+#include "model.h"
 
 /*
  * Resolves a's commands on its PATH and adds what they need to its

@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fs_rules.h"
+#include "baseline.h"
 #include "sandbox.h"
 
 const char *const sandbox_bwrap_paths[] = { "/usr/local/bin/bwrap", "/usr/bin/bwrap", "/bin/bwrap",

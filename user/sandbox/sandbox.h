@@ -18,12 +18,12 @@
 #include <sys/types.h>
 #include <json-c/json.h>
 
+#include "paths.h"
 #include "policy.h"
 #include "strv.h"
 
 #define SANDBOX_WORKSPACE "/workspace"
 #define SANDBOX_STAGE "/.warden/warden" /* warden itself, the first program inside */
-#define WARDEN_STATE_DIR "/var/lib/warden"
 #define DEFAULT_AGENT_USER "nobody"
 
 /* What `warden run` needs to build an agent's sandbox; sent by the daemon. */
