@@ -14,6 +14,8 @@ BUILD   := build
 CC      ?= cc
 CLANG   ?= clang
 BPFTOOL ?= bpftool
+# the kernel's name for the target architecture (vmlinux/$(ARCH)/vmlinux.h)
+ARCH    ?= $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 
 ifeq ($(V),1)
 Q :=
@@ -33,19 +35,22 @@ SKEL      := $(BUILD)/warden.skel.h
 USER_DIRS := base policy compile kernel ipc sandbox daemon audit cli
 USER_SRCS := $(wildcard user/*.c $(USER_DIRS:%=user/%/*.c))
 USER_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRCS))
-# everything but main, for the unit tests
-LIB_OBJS  := $(filter-out $(BUILD)/user/main.o,$(USER_OBJS))
+# the objects of some folders of user/, e.g. $(call user_objs,base policy)
+user_objs = $(filter $(patsubst %,$(BUILD)/user/%/%.o,$(1)),$(USER_OBJS))
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
 HELPER_SRCS := $(wildcard tests/vm/helpers/*.c)
 HELPER_BINS := $(patsubst tests/vm/helpers/%.c,$(BUILD)/tests/helpers/%,$(HELPER_SRCS))
 
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror \
-	-Ivmlinux/x86 -Ibpf -MMD -MP
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+	-Ivmlinux/$(ARCH) -Ibpf -MMD -MP
+# CFLAGS, CPPFLAGS and LDFLAGS are the builder's (make CFLAGS=-O0 LDFLAGS=...);
+# what warden needs to build at all is in WARDEN_CFLAGS, always added.
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter \
+WARDEN_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter \
 	-I$(BUILD) -Ibpf -Iuser $(USER_DIRS:%=-Iuser/%) -MMD -MP
+ALL_CFLAGS = $(CPPFLAGS) $(CFLAGS) $(WARDEN_CFLAGS)
 LDLIBS  := -lbpf -lelf -lz -ljson-c -lldns -lcrypto -pthread
 
 .PHONY: all
@@ -70,21 +75,31 @@ $(USER_OBJS): | $(SKEL)
 $(BUILD)/user/%.o: user/%.c
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(BUILD)/warden: $(USER_OBJS)
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-$(BUILD)/tests/unit/%: tests/unit/%.c $(LIB_OBJS)
+# A unit test links the folders it tests and what they stand on, nothing
+# above them (the lines after the rule).
+$(BUILD)/tests/unit/%: tests/unit/%.c
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) '-DWARDEN_SOURCE_DIR="$(CURDIR)"' $^ $(LDLIBS) -lcmocka -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) '-DWARDEN_SOURCE_DIR="$(CURDIR)"' $(LDFLAGS) $^ $(LDLIBS) -lcmocka -o $@
+
+UNIT_COMPILE := $(call user_objs,base policy sandbox compile)
+$(BUILD)/tests/unit/test_policy: $(UNIT_COMPILE)
+$(BUILD)/tests/unit/test_net: $(UNIT_COMPILE)
+$(BUILD)/tests/unit/test_profile: $(UNIT_COMPILE) $(BUILD)/user/cli/init_cmd.o
+$(BUILD)/tests/unit/test_sandbox: $(call user_objs,base policy sandbox)
+$(BUILD)/tests/unit/test_audit: $(call user_objs,base policy sandbox compile ipc audit)
+$(BUILD)/tests/unit/test_gate: $(call user_objs,base policy ipc) $(BUILD)/user/daemon/approvals.o
 
 $(BUILD)/tests/helpers/%: tests/vm/helpers/%.c
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $< -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) $< -o $@
 
 .PHONY: deps
 deps:
@@ -162,7 +177,7 @@ BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/tests/bench/%,$(BENCH_SRCS))
 $(BUILD)/tests/bench/%: tests/bench/%.c
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $< -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) $< -o $@
 
 .PHONY: bench
 bench: deps
