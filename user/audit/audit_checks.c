@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "array.h"
 #include "audit_checks.h"
 #include "cgroup.h"
 #include "commands.h"
@@ -48,15 +49,8 @@ int audit_add(struct audit_report *r, const char *id, enum audit_severity severi
 	va_list ap;
 	int n;
 
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 8;
-		struct audit_finding *v = realloc(r->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		r->v = v;
-		r->cap = cap;
-	}
+	if (ARRAY_GROW(r->v, &r->cap, r->n + 1))
+		return -ENOMEM;
 	va_start(ap, fmt);
 	n = vasprintf(&f.message, fmt, ap);
 	va_end(ap);
@@ -187,15 +181,8 @@ static int read_fd_text(int fd, char **out, int timeout_ms)
 				break;
 			}
 		}
-		if (len + 1 == cap && !full) {
-			char *grown = cap >= MAX_TEXT ? NULL : realloc(buf, cap * 2);
-
-			full = !grown;
-			if (grown) {
-				buf = grown;
-				cap *= 2;
-			}
-		}
+		if (len + 1 == cap && !full)
+			full = cap >= MAX_TEXT || array_grow(&buf, &cap, cap + 1, 1);
 		n = full ? read(fd, drop, sizeof(drop)) : read(fd, buf + len, cap - len - 1);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -1230,16 +1217,12 @@ static const struct proc_net_table proc_net_tables[] = {
 
 static int push_listener(struct listener **v, size_t *n, const struct listener *l)
 {
-	struct listener *grown;
-
 	for (size_t i = 0; i < *n; i++) /* SO_REUSEPORT groups: one endpoint, many sockets */
 		if ((*v)[i].proto == l->proto && (*v)[i].family == l->family &&
 		    (*v)[i].port == l->port && !memcmp((*v)[i].addr, l->addr, 16))
 			return 0;
-	grown = realloc(*v, (*n + 1) * sizeof(**v));
-	if (!grown)
+	if (ARRAY_GROW(*v, NULL, *n + 1))
 		return -ENOMEM;
-	*v = grown;
 	(*v)[(*n)++] = *l;
 	return 0;
 }
@@ -1713,16 +1696,9 @@ static void note_linked(struct secret_scan *s, const char *path, const struct st
 
 	if (st->st_nlink < 2 || s->err)
 		return;
-	if (s->n_files == s->cap_files) {
-		size_t cap = s->cap_files ? s->cap_files * 2 : 64;
-
-		f = realloc(s->files, cap * sizeof(*f));
-		if (!f) {
-			s->err = -ENOMEM;
-			return;
-		}
-		s->files = f;
-		s->cap_files = cap;
+	if (ARRAY_GROW(s->files, &s->cap_files, s->n_files + 1)) {
+		s->err = -ENOMEM;
+		return;
 	}
 	f = &s->files[s->n_files];
 	*f = (struct seen_file){ .dev = st->st_dev, .ino = st->st_ino, .path = strdup(path),

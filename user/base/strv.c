@@ -3,21 +3,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "strv.h"
 
 int strv_push(struct strv *sv, const char *s)
 {
 	char *copy;
 
-	if (sv->n == sv->cap) {
-		size_t cap = sv->cap ? sv->cap * 2 : 8;
-		char **v = realloc(sv->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		sv->v = v;
-		sv->cap = cap;
-	}
+	if (ARRAY_GROW(sv->v, &sv->cap, sv->n + 1))
+		return -ENOMEM;
 	copy = strdup(s);
 	if (!copy)
 		return -ENOMEM;

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "array.h"
 #include "compiled.h"
 
 /*
@@ -24,8 +25,6 @@ static uint32_t name_id(const char *name)
 uint32_t agent_ids_get(struct agent_ids *ids, const char *name)
 {
 	uint32_t id = name_id(name);
-	char **names;
-	uint32_t *v;
 
 	for (size_t i = 0; i < ids->n; i++) {
 		if (!strcmp(ids->names[i], name))
@@ -33,19 +32,13 @@ uint32_t agent_ids_get(struct agent_ids *ids, const char *name)
 		if (ids->ids[i] == id)
 			return 0; /* two names, one hash: refused (see policy_compile) */
 	}
-	names = realloc(ids->names, (ids->n + 1) * sizeof(*names));
-	if (!names)
+	if (ARRAY_GROW(ids->names, NULL, ids->n + 1) || ARRAY_GROW(ids->ids, NULL, ids->n + 1))
 		return 0;
-	ids->names = names;
-	v = realloc(ids->ids, (ids->n + 1) * sizeof(*v));
-	if (!v)
+	ids->names[ids->n] = strdup(name);
+	if (!ids->names[ids->n])
 		return 0;
-	ids->ids = v;
-	names[ids->n] = strdup(name);
-	if (!names[ids->n])
-		return 0;
-	v[ids->n] = id;
-	return v[ids->n++];
+	ids->ids[ids->n] = id;
+	return ids->ids[ids->n++];
 }
 
 const char *agent_ids_name(const struct agent_ids *ids, uint32_t id)
@@ -70,15 +63,8 @@ void agent_ids_free(struct agent_ids *ids)
 int compiled_push(struct compiled_policy *c, const struct rule_key *key,
 		  const union rule_value *value)
 {
-	if (c->n_rules == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 256;
-		struct rule_entry *v = realloc(c->rules, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		c->rules = v;
-		c->cap = cap;
-	}
+	if (ARRAY_GROW(c->rules, &c->cap, c->n_rules + 1))
+		return -ENOMEM;
 	c->rules[c->n_rules].key = *key;
 	c->rules[c->n_rules++].value = *value;
 	return 0;
@@ -86,12 +72,9 @@ int compiled_push(struct compiled_policy *c, const struct rule_key *key,
 
 int compiled_pin(struct compiled_policy *c, int fd)
 {
-	int *v = realloc(c->pinned, (c->n_pinned + 1) * sizeof(*v));
-
-	if (!v)
+	if (ARRAY_GROW(c->pinned, NULL, c->n_pinned + 1))
 		return -ENOMEM;
-	c->pinned = v;
-	v[c->n_pinned++] = fd;
+	c->pinned[c->n_pinned++] = fd;
 	return 0;
 }
 

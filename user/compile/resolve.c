@@ -9,6 +9,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "array.h"
 #include "resolve.h"
 
 /* The kernel's internal dev_t encoding (MKDEV), which is what s_dev holds. */
@@ -177,15 +178,8 @@ int file_identity(const char *path, struct file_id *id)
 
 static int push_bin(struct resolved_bins *rb, const char *path, const struct file_id *id)
 {
-	if (rb->n == rb->cap) {
-		size_t cap = rb->cap ? rb->cap * 2 : 64;
-		struct resolved_bin *v = realloc(rb->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		rb->v = v;
-		rb->cap = cap;
-	}
+	if (ARRAY_GROW(rb->v, &rb->cap, rb->n + 1))
+		return -ENOMEM;
 	rb->v[rb->n].path = strdup(path);
 	if (!rb->v[rb->n].path)
 		return -ENOMEM;

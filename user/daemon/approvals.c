@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "approvals.h"
+#include "array.h"
 #include "events.h"
 
 /* Every field a human is shown is equal (a field missing on both sides is equal too). */
@@ -28,33 +29,23 @@ struct approval *approvals_add(struct approval_queue *q, uint32_t agent_id, cons
 			       bool *merged)
 {
 	struct approval *a;
-	pid_t *pids;
-	int *fds;
-
 	*merged = false;
 	for (size_t i = 0; i < q->n; i++) {
 		a = &q->v[i];
 		if (a->agent_id != agent_id || a->dev != dev || a->ino != ino ||
 		    a->n_pids >= APPROVAL_PIDS_MAX || !same_request(a->info, info))
 			continue;
-		pids = realloc(a->pids, (a->n_pids + 1) * sizeof(*pids));
-		if (!pids)
+		if (ARRAY_GROW(a->pids, NULL, a->n_pids + 1) ||
+		    ARRAY_GROW(a->pidfds, NULL, a->n_pids + 1))
 			return NULL;
-		a->pids = pids;
-		fds = realloc(a->pidfds, (a->n_pids + 1) * sizeof(*fds));
-		if (!fds)
-			return NULL;
-		a->pidfds = fds;
 		a->pids[a->n_pids] = pid;
 		a->pidfds[a->n_pids++] = pidfd;
 		json_object_put(info);
 		*merged = true;
 		return a;
 	}
-	a = realloc(q->v, (q->n + 1) * sizeof(*a));
-	if (!a)
+	if (ARRAY_GROW(q->v, NULL, q->n + 1))
 		return NULL;
-	q->v = a;
 	a = &q->v[q->n];
 	memset(a, 0, sizeof(*a));
 	a->pids = malloc(sizeof(*a->pids));
@@ -96,10 +87,8 @@ struct approval *approvals_add_net(struct approval_queue *q, uint32_t agent_id, 
 			return a;
 		}
 	}
-	a = realloc(q->v, (q->n + 1) * sizeof(*a));
-	if (!a)
+	if (ARRAY_GROW(q->v, NULL, q->n + 1))
 		return NULL;
-	q->v = a;
 	a = &q->v[q->n];
 	memset(a, 0, sizeof(*a));
 	a->agent = strdup(agent);

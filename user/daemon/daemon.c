@@ -27,6 +27,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "array.h"
 #include "cgroup.h"
 #include "commands.h"
 #include "daemon.h"
@@ -57,10 +58,9 @@ static int track_cgroup(struct daemon *d, const char *path, uint32_t agent, bool
 	err = cgroup_id(path, &id);
 	if (err)
 		return err;
-	v = realloc(d->cgroups, (d->n_cgroups + 1) * sizeof(*v));
-	if (!v)
+	if (ARRAY_GROW(d->cgroups, NULL, d->n_cgroups + 1))
 		return -ENOMEM;
-	d->cgroups = v;
+	v = d->cgroups;
 	v[d->n_cgroups] = (struct managed_cgroup){ .id = id, .agent = agent, .is_run = is_run,
 						   .path = strdup(path) };
 	if (!v[d->n_cgroups].path)

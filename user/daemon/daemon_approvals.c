@@ -37,6 +37,7 @@
 #include <unistd.h>
 #include <linux/openat2.h>
 
+#include "array.h"
 #include "control.h"
 #include "daemon.h"
 #include "enforcer.h"
@@ -642,7 +643,7 @@ static void take_hold(struct daemon *d, json_object *ev, uint32_t agent_id, uint
 	pid_t pid = json_object_get_int(json_object_object_get(ev, "pid"));
 	const char *agent = json_object_get_string(json_object_object_get(ev, "agent"));
 	long ticks = sysconf(_SC_CLK_TCK);
-	struct held_wait *v, w = {
+	struct held_wait w = {
 		.ev = ev, .pid = pid, .agent_id = agent_id, .flags = flags, .dev = dev, .ino = ino,
 		.script_dev = script_dev, .script_ino = script_ino, .since_ms = monotonic_ms(),
 	};
@@ -661,15 +662,13 @@ static void take_hold(struct daemon *d, json_object *ev, uint32_t agent_id, uint
 		json_object_put(ev);
 		return;
 	}
-	v = realloc(d->waiting, (d->n_waiting + 1) * sizeof(*v));
-	if (!v) {
+	if (ARRAY_GROW(d->waiting, NULL, d->n_waiting + 1)) {
 		log_error("out of memory taking a held exec of pid %d: killing it", pid);
 		pidfd_signal(w.pidfd, SIGKILL);
 		forget_process(d, pid, w.pidfd);
 		json_object_put(ev);
 		return;
 	}
-	d->waiting = v;
 	d->waiting[d->n_waiting++] = w;
 	check_waiting(d);
 }
@@ -917,7 +916,7 @@ json_object *handle_approvals(struct daemon *d)
  */
 static int cached_sha256(struct daemon *d, int fd, const struct file_id *id, char *hex)
 {
-	struct hash_cache_entry *v, e = { .dev = id->dev, .ino = id->ino };
+	struct hash_cache_entry e = { .dev = id->dev, .ino = id->ino };
 	struct stat st;
 	int ret;
 
@@ -939,11 +938,8 @@ static int cached_sha256(struct daemon *d, int fd, const struct file_id *id, cha
 	if (ret)
 		return ret;
 	memcpy(e.sha256, hex, SHA256_HEX_LEN);
-	v = realloc(d->hashes, (d->n_hashes + 1) * sizeof(*v));
-	if (v) {
-		d->hashes = v;
+	if (!ARRAY_GROW(d->hashes, NULL, d->n_hashes + 1))
 		d->hashes[d->n_hashes++] = e;
-	}
 	return 0;
 }
 
@@ -1094,18 +1090,14 @@ json_object *handle_decision(struct daemon *d, json_object *req, bool allow)
 			.key = { .kind = RULE_EXEC_ALLOW, .agent = a->agent_id, .dev = a->dev,
 				 .ino = a->ino },
 		};
-		struct rule_entry *g;
 
 		for_ms = parse_duration_ms(json_object_get_string(v));
 		if (for_ms <= 0)
 			return control_error("bad duration \"%s\" (use e.g. 30s, 5m, 2h)",
 					     json_object_get_string(v));
 		grant.value.exec_allow.expires_ns = boottime_ns() + (uint64_t)for_ms * 1000000ULL;
-		g = realloc(d->grants, (d->n_grants + 1) * sizeof(*g));
-		if (!g)
+		if (ARRAY_GROW(d->grants, NULL, d->n_grants + 1))
 			return control_error("cannot add the grant: out of memory");
-		/* realloc may have moved the array: keep it before anything can fail */
-		d->grants = g;
 		if (enforcer_add_rule(d->enforcer, &grant))
 			return control_error("cannot add the grant to the kernel");
 		d->grants[d->n_grants++] = grant;

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "array.h"
 #include "control.h"
 #include "daemon.h"
 #include "events.h"
@@ -121,10 +122,9 @@ json_object *handle_events(struct daemon *d, json_object *req, int client, bool 
 	struct subscriber *v;
 	json_object *agent, *reply;
 
-	v = realloc(d->subscribers, (d->n_subscribers + 1) * sizeof(*v));
-	if (!v)
+	if (ARRAY_GROW(d->subscribers, NULL, d->n_subscribers + 1))
 		return control_error("out of memory");
-	d->subscribers = v;
+	v = d->subscribers;
 	v[d->n_subscribers].fd = client;
 	v[d->n_subscribers].agent = json_object_object_get_ex(req, "agent", &agent)
 					    ? strdup(json_object_get_string(agent))

@@ -14,6 +14,7 @@
 #include <bpf/bpf.h>
 #include <ldns/ldns.h>
 
+#include "array.h"
 #include "daemon.h"
 #include "enforcer.h"
 #include "events.h"
@@ -229,12 +230,9 @@ static void op_answered(void *ctx, uint32_t agent, const char *name, int qtype,
 		char text[64];
 
 		if (!c) {
-			struct cache_entry *v = realloc(ns->cache, (ns->n_cache + 1) * sizeof(*v));
-
-			if (!v)
+			if (ARRAY_GROW(ns->cache, NULL, ns->n_cache + 1))
 				continue;
-			ns->cache = v;
-			c = &v[ns->n_cache++];
+			c = &ns->cache[ns->n_cache++];
 			c->agent = agent;
 			memcpy(c->addr, addrs[i].addr, 16);
 			snprintf(c->name, sizeof(c->name), "%s", name);
@@ -337,14 +335,11 @@ static int prepare_agent(struct net_state *ns, const struct agent_policy *a, uin
 {
 	uint16_t port = 0;
 	bool v6 = false;
-	uint32_t *ids;
 	int ret;
 
-	ids = realloc(ns->new_agents, (ns->n_new_agents + 1) * sizeof(*ids));
-	if (!ids)
+	if (ARRAY_GROW(ns->new_agents, NULL, ns->n_new_agents + 1))
 		return -ENOMEM;
-	ns->new_agents = ids;
-	ids[ns->n_new_agents++] = id;
+	ns->new_agents[ns->n_new_agents++] = id;
 	ret = resolver_add_agent(ns->res, id, &port, &v6);
 	if (ret) {
 		/* no resolver: its DNS is refused in the kernel, everything else still judged */
@@ -374,13 +369,10 @@ static int prepare_agent(struct net_state *ns, const struct agent_policy *a, uin
 				return ret;
 			}
 		} else {
-			struct net_name *v = realloc(ns->new_names, (ns->n_new_names + 1) * sizeof(*v));
-
-			if (!v)
+			if (ARRAY_GROW(ns->new_names, NULL, ns->n_new_names + 1))
 				return -ENOMEM;
-			ns->new_names = v;
-			v[ns->n_new_names].agent = id;
-			v[ns->n_new_names++].ep = ep;
+			ns->new_names[ns->n_new_names].agent = id;
+			ns->new_names[ns->n_new_names++].ep = ep;
 		}
 	}
 	return 0;
@@ -548,11 +540,11 @@ void net_annotate(struct net_state *ns, json_object *ev, const void *data, size_
 int net_grant(struct net_state *ns, uint32_t agent, const uint8_t addr[16], uint16_t port,
 	      bool once, uint64_t expires_ns)
 {
-	struct grant *v = realloc(ns->grants, (ns->n_grants + 1) * sizeof(*v));
+	struct grant *v;
 
-	if (!v)
+	if (ARRAY_GROW(ns->grants, NULL, ns->n_grants + 1))
 		return -ENOMEM;
-	ns->grants = v;
+	v = ns->grants;
 	v[ns->n_grants] = (struct grant){ .agent = agent, .port = port, .once = once,
 					  .expires_ns = expires_ns };
 	memcpy(v[ns->n_grants++].addr, addr, 16);
@@ -562,14 +554,13 @@ int net_grant(struct net_state *ns, uint32_t agent, const uint8_t addr[16], uint
 int net_grant_name(struct net_state *ns, uint32_t agent, const char *name, bool once,
 		   uint64_t expires_ns)
 {
-	struct name_grant *v = realloc(ns->name_grants, (ns->n_name_grants + 1) * sizeof(*v));
+	struct name_grant *v;
 
-	if (!v)
+	if (ARRAY_GROW(ns->name_grants, NULL, ns->n_name_grants + 1))
 		return -ENOMEM;
 	if (strlen(name) > NET_NAME_MAX)
 		return -ENAMETOOLONG;
-	ns->name_grants = v;
-	v = &v[ns->n_name_grants++];
+	v = &ns->name_grants[ns->n_name_grants++];
 	*v = (struct name_grant){ .agent = agent, .once = once, .expires_ns = expires_ns };
 	snprintf(v->name, sizeof(v->name), "%s", name);
 	return 0;

@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <ldns/ldns.h>
 
+#include "array.h"
 #include "resolver.h"
 
 #define MAX_UPSTREAMS 3
@@ -231,7 +232,6 @@ static uint16_t local_port(int fd)
 int resolver_add_agent(struct resolver *r, uint32_t agent, uint16_t *port, bool *v6)
 {
 	struct listener l = { .agent = agent, .udp4 = -1, .tcp4 = -1, .udp6 = -1, .tcp6 = -1 };
-	struct listener *v;
 	int ret = -EADDRINUSE;
 
 	for (size_t i = 0; i < r->n_listeners; i++) {
@@ -268,17 +268,15 @@ int resolver_add_agent(struct resolver *r, uint32_t agent, uint16_t *port, bool 
 	ret = ret ?: watch(r, l.tcp4, ROLE_TCP_LISTEN);
 	if (!ret && l.v6)
 		ret = watch(r, l.udp6, ROLE_UDP) ?: watch(r, l.tcp6, ROLE_TCP_LISTEN);
-	v = ret ? NULL : realloc(r->listeners, (r->n_listeners + 1) * sizeof(*v));
-	if (!v) {
-		ret = ret ?: -ENOMEM;
+	ret = ret ?: ARRAY_GROW(r->listeners, NULL, r->n_listeners + 1);
+	if (ret) {
 		close_fd(r, &l.udp4);
 		close_fd(r, &l.tcp4);
 		close_fd(r, &l.udp6);
 		close_fd(r, &l.tcp6);
 		return ret;
 	}
-	r->listeners = v;
-	v[r->n_listeners++] = l;
+	r->listeners[r->n_listeners++] = l;
 	*port = l.port;
 	*v6 = l.v6;
 	return 0;
@@ -433,12 +431,11 @@ static void on_query(struct resolver *r, uint32_t agent, const uint8_t *msg, siz
 		memcpy(&p.client, to, to_len);
 	p.client_len = to_len;
 	p.query = malloc(len);
-	v = p.query ? realloc(r->pending, (r->n_pending + 1) * sizeof(*v)) : NULL;
-	if (!v) {
+	if (!p.query || ARRAY_GROW(r->pending, NULL, r->n_pending + 1)) {
 		free(p.query);
 		goto out;
 	}
-	r->pending = v;
+	v = r->pending;
 	memcpy(p.query, msg, len);
 	p.query_len = len;
 	if (forward(r, &p)) {
@@ -474,19 +471,13 @@ static void on_tcp_listen(struct resolver *r, int fd)
 
 	for (int i = 0; l && i < 16; i++) {
 		int c = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		struct tcp_client *v;
-
 		if (c < 0)
 			return;
-		v = realloc(r->clients, (r->n_clients + 1) * sizeof(*v));
-		if (!v || watch(r, c, ROLE_TCP_CLIENT)) {
+		if (ARRAY_GROW(r->clients, NULL, r->n_clients + 1) || watch(r, c, ROLE_TCP_CLIENT)) {
 			close(c);
-			if (v)
-				r->clients = v;
 			continue;
 		}
-		r->clients = v;
-		v[r->n_clients++] = (struct tcp_client){ .fd = c, .agent = l->agent,
+		r->clients[r->n_clients++] = (struct tcp_client){ .fd = c, .agent = l->agent,
 							 .deadline_ms = now_ms() + TCP_CLIENT_TIMEOUT_MS };
 	}
 }

@@ -10,6 +10,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "array.h"
 #include "control.h"
 
 #define MAX_LINE (1 << 20)
@@ -97,15 +98,9 @@ static int read_line(int fd, char **line, int timeout_ms)
 				return -errno;
 			}
 		}
-		if (len + 1 >= cap) {
-			char *grown = cap >= MAX_LINE ? NULL : realloc(buf, cap * 2);
-
-			if (!grown) {
-				free(buf);
-				return -EMSGSIZE;
-			}
-			buf = grown;
-			cap *= 2;
+		if (len + 1 >= cap && (cap >= MAX_LINE || array_grow(&buf, &cap, cap + 1, 1))) {
+			free(buf);
+			return -EMSGSIZE;
 		}
 		n = read(fd, buf + len, 1);
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))

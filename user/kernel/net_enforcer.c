@@ -10,6 +10,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "array.h"
 #include "cgroup.h"
 #include "net_enforcer.h"
 #include "warden.skel.h"
@@ -54,15 +55,9 @@ static int clear_map(int fd, size_t key_size, size_t slot_off, uint32_t slot, in
 		memcpy(key, next, key_size);
 		prev = key;
 		if ((next[slot_off] == slot) == !keep) {
-			if (n == cap) {
-				uint8_t *v = realloc(doomed, (cap = cap ? cap * 2 : 64) * key_size);
-
-				if (!v) {
-					ret = -ENOMEM;
-					break;
-				}
-				doomed = v;
-			}
+			ret = array_grow(&doomed, &cap, n + 1, key_size);
+			if (ret)
+				break;
 			memcpy(doomed + n++ * key_size, next, key_size);
 		}
 	}
