@@ -29,6 +29,7 @@
 
 #include "array.h"
 #include "cgroup.h"
+#include "clock.h"
 #include "commands.h"
 #include "daemon.h"
 #include "compile.h"
@@ -44,7 +45,6 @@
 #define TICK_INTERVAL_S 1 /* heartbeat, approval deadlines, finished runs */
 
 static void rewatch(struct daemon *d);
-static uint64_t monotonic_ms(void);
 
 /* ---- cgroups of agents ---- */
 
@@ -314,14 +314,6 @@ int daemon_reload(struct daemon *d, const char *file, char *err, size_t errlen)
 /* ---- binaries changing on disk ---- */
 
 #define RERESOLVE_DELAY_MS 500 /* a package upgrade renames many files: one recompile */
-
-static uint64_t monotonic_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void watch_dir(struct daemon *d, const char *dir)
 {

@@ -38,6 +38,7 @@
 #include <linux/openat2.h>
 
 #include "array.h"
+#include "clock.h"
 #include "control.h"
 #include "daemon.h"
 #include "enforcer.h"
@@ -51,22 +52,6 @@
 #define SETTLE_POLL_NS 5000000     /* 5 ms */
 #define SCRIPT_HASH_MAX (16 << 20) /* scripts hashed for a request */
 #define BINARY_HASH_MAX (1ULL << 31)
-
-static uint64_t boottime_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-static uint64_t monotonic_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int pidfd_open_(pid_t pid)
 {

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "control.h"
 #include "daemon.h"
 #include "events.h"
@@ -29,14 +30,6 @@
 #define ARGV_SHOWN_MAX (64 << 10)
 /* a once grant that nobody uses goes away after this */
 #define NET_ONCE_UNUSED_S 300
-
-static uint64_t boot_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
 
 static uint64_t ask_timeout_ms(struct daemon *d, const char *agent)
 {
@@ -135,7 +128,7 @@ json_object *net_decision(struct daemon *d, json_object *req, size_t i, bool all
 	int port = json_object_get_int(json_object_object_get(a->info, "port"));
 	bool is_name = op && !strcmp(op, "dns");
 	const char *decision = allow ? "once" : "deny";
-	uint64_t now = boot_ns(), expires = now + NET_ONCE_UNUSED_S * 1000000000ULL;
+	uint64_t now = boottime_ns(), expires = now + NET_ONCE_UNUSED_S * 1000000000ULL;
 	bool once = true;
 	char dest[320];
 	json_object *v, *reply;

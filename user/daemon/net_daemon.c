@@ -15,6 +15,7 @@
 #include <ldns/ldns.h>
 
 #include "array.h"
+#include "clock.h"
 #include "daemon.h"
 #include "enforcer.h"
 #include "events.h"
@@ -90,18 +91,10 @@ struct net_state {
 	size_t n_name_grants;
 };
 
-static uint64_t boot_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 static struct name_grant *name_granted(struct net_state *ns, uint32_t agent, const char *name,
 				       bool lasting_only)
 {
-	uint64_t now = boot_ns();
+	uint64_t now = boottime_ns();
 
 	for (size_t i = 0; i < ns->n_name_grants; i++) {
 		struct name_grant *g = &ns->name_grants[i];
@@ -202,7 +195,7 @@ static void op_answered(void *ctx, uint32_t agent, const char *name, int qtype,
 	json_object *list = json_object_new_array();
 	uint16_t ports[32];
 	size_t n_ports = name_ports(ns->names, ns->n_names, agent, name, ports, 32);
-	uint64_t now = boot_ns();
+	uint64_t now = boottime_ns();
 	struct name_grant *once = NULL;
 	uint32_t flags = 0;
 
@@ -381,7 +374,7 @@ static int prepare_agent(struct net_state *ns, const struct agent_policy *a, uin
 int net_prepare(struct net_state *ns, const struct policy *p, struct agent_ids *ids,
 		struct compiled_policy *c, char *err, size_t errlen)
 {
-	uint64_t now = boot_ns();
+	uint64_t now = boottime_ns();
 	int ret;
 
 	ns->new_slot = net_slot(c->generation);
@@ -493,7 +486,7 @@ void net_on_ready(struct net_state *ns)
 
 void net_tick(struct net_state *ns)
 {
-	uint64_t now = boot_ns();
+	uint64_t now = boottime_ns();
 	struct net_addr_key key, next, *prev = NULL;
 	size_t w = 0;
 

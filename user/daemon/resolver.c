@@ -19,6 +19,7 @@
 #include <ldns/ldns.h>
 
 #include "array.h"
+#include "clock.h"
 #include "resolver.h"
 
 #define MAX_UPSTREAMS 3
@@ -77,14 +78,6 @@ struct resolver {
 	size_t n_pending;
 	uint64_t forwarded, refused;
 };
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* epoll data: role in the top byte, the descriptor below */
 static int watch(struct resolver *r, int fd, enum fd_role role)
@@ -393,7 +386,7 @@ static int forward(struct resolver *r, struct pending *p)
 		return ret ?: -EIO;
 	}
 	p->fd = fd;
-	p->deadline_ms = now_ms() + UPSTREAM_TIMEOUT_MS;
+	p->deadline_ms = monotonic_ms() + UPSTREAM_TIMEOUT_MS;
 	return 0;
 }
 
@@ -478,7 +471,7 @@ static void on_tcp_listen(struct resolver *r, int fd)
 			continue;
 		}
 		r->clients[r->n_clients++] = (struct tcp_client){ .fd = c, .agent = l->agent,
-							 .deadline_ms = now_ms() + TCP_CLIENT_TIMEOUT_MS };
+							 .deadline_ms = monotonic_ms() + TCP_CLIENT_TIMEOUT_MS };
 	}
 }
 
@@ -636,7 +629,7 @@ void resolver_on_ready(struct resolver *r)
 
 void resolver_tick(struct resolver *r)
 {
-	uint64_t now = now_ms();
+	uint64_t now = monotonic_ms();
 
 	for (size_t i = 0; i < r->n_pending;) {
 		struct pending *p = &r->pending[i];

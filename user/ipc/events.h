@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <json-c/json.h>
 
+#include "clock.h"
 #include "warden.h"
 
 const char *verdict_name(uint32_t verdict);
@@ -26,12 +27,5 @@ json_object *event_to_json(const void *data, size_t len, const char *agent, uint
 
 /* One line, no trailing newline, for people watching a terminal. */
 void event_format_line(json_object *ev, char *out, size_t len);
-
-/* "2026-11-27T05:34:30.123Z" for a CLOCK_BOOTTIME timestamp in ns. */
-void boottime_to_iso8601(uint64_t boot_ns, char *out, size_t len);
-/* The same for CLOCK_REALTIME milliseconds. */
-void realtime_to_iso8601(uint64_t ms, char *out, size_t len);
-/* CLOCK_REALTIME now, in milliseconds. */
-uint64_t realtime_ms(void);
 
 #endif

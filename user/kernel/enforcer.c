@@ -14,6 +14,7 @@
 #include <bpf/libbpf.h>
 
 #include "cgroup.h"
+#include "clock.h"
 #include "enforcer.h"
 #include "net_enforcer.h"
 #include "resolve.h"
@@ -430,14 +431,6 @@ int enforcer_del_cgroup(struct enforcer *e, uint64_t cgroup_id)
 	    errno != ENOENT)
 		return -errno;
 	return 0;
-}
-
-static uint64_t boottime_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
 int enforcer_heartbeat(struct enforcer *e, uint32_t tgid)
