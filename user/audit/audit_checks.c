@@ -14,7 +14,6 @@
 #include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -2144,23 +2143,6 @@ int audit_run_probe(const char *agent, uid_t uid, gid_t gid, const struct strv *
 	return ret;
 }
 
-/* Resolved before the fork: inside the agent's confinement /etc/passwd may be out of reach. */
-int audit_agent_ids(const char *user, uid_t *uid, gid_t *gid)
-{
-	struct passwd *pw = getpwnam(user);
-	char *end;
-
-	if (pw) {
-		*uid = pw->pw_uid;
-		*gid = pw->pw_gid;
-		return 0;
-	}
-	errno = 0;
-	*uid = (uid_t)strtoul(user, &end, 10);
-	*gid = *uid;
-	return isdigit((unsigned char)user[0]) && !*end && !errno ? 0 : -ENOENT;
-}
-
 int audit_check_amnesia(const struct audit_ctx *ctx, const struct agent_policy *a,
 			struct audit_report *r)
 {
@@ -2178,7 +2160,7 @@ int audit_check_amnesia(const struct audit_ctx *ctx, const struct agent_policy *
 	ret = audit_amnesia_paths(a, &paths, &whats);
 	if (ret || !paths.n)
 		goto out;
-	if (audit_agent_ids(user, &uid, &gid)) {
+	if (user_ids(user, &uid, &gid)) {
 		snprintf(fix, sizeof(fix), "create the user or change agents.%s.user", a->name);
 		ret = audit_add(r, "agent.amnesia", AUDIT_HIGH, fix,
 				"agent %s runs as user \"%s\", which this host does not have",

@@ -26,6 +26,7 @@
 
 #include "policy.h"
 #include "strv.h"
+#include "user.h"
 
 enum audit_severity { AUDIT_CRITICAL, AUDIT_HIGH, AUDIT_MEDIUM, AUDIT_LOW };
 
@@ -145,13 +146,13 @@ int audit_amnesia_findings(const char *agent, const char *user, const struct str
  * The probe behind 9 and 10: a child that the daemon places in a fresh
  * cgroup of agent, that becomes uid/gid and runs probe on every item;
  * errs[i] gets its result. 0, or -errno with msg saying why the probe
- * could not take the agent's place.
+ * could not take the agent's place. uid/gid are user_ids() of the agent's
+ * user, resolved before the fork: inside the agent's confinement
+ * /etc/passwd may be out of reach.
  */
 typedef int (*audit_probe_fn)(const char *item);
 int audit_run_probe(const char *agent, uid_t uid, gid_t gid, const struct strv *paths,
 		    audit_probe_fn probe, int *errs, char *msg, size_t msglen);
-/* The uid and gid of an agent's user (a name or a number), resolved before the probe. */
-int audit_agent_ids(const char *user, uid_t *uid, gid_t *gid);
 
 /*
  * 10. Reach: the same probe connects (TCP) to every network.mustReach

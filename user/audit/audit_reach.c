@@ -123,7 +123,7 @@ int audit_check_reach(const struct audit_ctx *ctx, const struct agent_policy *a,
 		return 0;
 	if (!ctx->status || ctx->root[0])
 		return -ENODATA; /* it needs the real daemon */
-	if (audit_agent_ids(user, &uid, &gid)) {
+	if (user_ids(user, &uid, &gid)) {
 		snprintf(fix, sizeof(fix), "create the user or change agents.%s.user", a->name);
 		return audit_add(r, "agent.unreachable", AUDIT_HIGH, fix,
 				 "agent %s runs as user \"%s\", which this host does not have",

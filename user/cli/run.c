@@ -282,7 +282,7 @@ static int run_in_sandbox(const struct sandbox_spec *s, char **cmd)
 			  "/usr/local/bin/bwrap, /usr/bin/bwrap, /bin/bwrap");
 		return EXIT_WARDEN_FAILED;
 	}
-	if (sandbox_user_ids(s->user, &uid, &gid)) {
+	if (user_ids(s->user, &uid, &gid)) {
 		log_error("run: no such user \"%s\" for agent %s", s->user, s->agent);
 		return EXIT_WARDEN_FAILED;
 	}

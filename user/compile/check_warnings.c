@@ -246,7 +246,7 @@ static int traverse_warnings(const struct policy *p, const struct agent_policy *
 	gid_t gid;
 	int n = 0;
 
-	if (is_root_user(user) || sandbox_user_ids(user, &uid, &gid))
+	if (is_root_user(user) || user_ids(user, &uid, &gid))
 		return 0;
 	if (a->workspace && untraversable_at(a->workspace, uid, gid, where, sizeof(where))) {
 		fprintf(out, "warden: warning: %s: agents.%s.workspace: %s: user %s cannot search "

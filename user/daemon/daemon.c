@@ -202,7 +202,7 @@ static void make_agent_dir(const struct agent_policy *a, const char *path, const
 	if (!access(path, F_OK))
 		return;
 	err = cgroup_mkdir(path); /* a plain mkdir -p */
-	if (!err && !sandbox_user_ids(user, &uid, &gid) && chown(path, uid, gid))
+	if (!err && !user_ids(user, &uid, &gid) && chown(path, uid, gid))
 		err = -errno;
 	if (!err && chmod(path, 0700))
 		err = -errno;

@@ -21,6 +21,7 @@
 #include "paths.h"
 #include "policy.h"
 #include "strv.h"
+#include "user.h"
 
 #define SANDBOX_WORKSPACE "/workspace"
 #define SANDBOX_STAGE "/.warden/warden" /* warden itself, the first program inside */
@@ -52,9 +53,6 @@ json_object *sandbox_spec_to_json(const struct agent_policy *a);
 /* Parses it back (run side); 0 or -EINVAL. */
 int sandbox_spec_from_json(json_object *o, struct sandbox_spec *s);
 void sandbox_spec_free(struct sandbox_spec *s);
-
-/* uid and gid of a user name or number; 0 or -ENOENT. */
-int sandbox_user_ids(const char *user, uid_t *uid, gid_t *gid);
 
 /* The per-agent directory bound at /tmp: WARDEN_STATE_DIR/tmp/NAME. */
 void sandbox_tmp_dir(const char *agent, char *out, size_t len);
