@@ -93,7 +93,8 @@ $(BUILD)/tests/unit/test_policy: $(UNIT_COMPILE)
 $(BUILD)/tests/unit/test_net: $(UNIT_COMPILE)
 $(BUILD)/tests/unit/test_profile: $(UNIT_COMPILE) $(BUILD)/user/cli/init_cmd.o
 $(BUILD)/tests/unit/test_sandbox: $(call user_objs,base policy sandbox)
-$(BUILD)/tests/unit/test_audit: $(call user_objs,base policy sandbox compile ipc audit)
+$(BUILD)/tests/unit/test_audit: $(call user_objs,base policy sandbox compile ipc audit) \
+	$(BUILD)/user/kernel/lsm.o
 $(BUILD)/tests/unit/test_gate: $(call user_objs,base policy ipc) $(BUILD)/user/daemon/approvals.o
 
 $(BUILD)/tests/helpers/%: tests/vm/helpers/%.c

@@ -32,6 +32,7 @@
 #include "commands.h"
 #include "control.h"
 #include "json.h"
+#include "lsm.h"
 #include "sandbox.h" /* DEFAULT_AGENT_USER */
 
 #define MAX_TEXT (16 << 20)      /* tool outputs and files read whole */
@@ -565,32 +566,22 @@ int audit_cmd_output(const struct audit_ctx *ctx, const char *name, const char *
 
 int audit_check_bpf_lsm(const struct audit_ctx *ctx, struct audit_report *r)
 {
-	char path[PATH_MAX], fix[512], copy[512], *list = NULL;
-	const char *lsms;
-	bool found = false;
+	char path[PATH_MAX], fix[512], lsms[512] = "";
 	int ret;
 
-	audit_path(ctx, "/sys/kernel/security/lsm", path, sizeof(path));
-	ret = read_text(path, &list);
-	if (ret)
+	audit_path(ctx, LSM_LIST, path, sizeof(path));
+	ret = bpf_lsm_active(path, lsms, sizeof(lsms));
+	if (ret < 0)
 		return audit_add(r, "warden.bpf-lsm", AUDIT_CRITICAL,
 				 "mount securityfs: mount -t securityfs securityfs /sys/kernel/security",
-				 "cannot read /sys/kernel/security/lsm (%s): whether the BPF LSM "
+				 "cannot read " LSM_LIST " (%s): whether the BPF LSM "
 				 "enforces anything is unknown", strerror(-ret));
-	lsms = trim(list);
-	snprintf(copy, sizeof(copy), "%s", lsms);
-	for (char *save = NULL, *s = strtok_r(copy, ",", &save); s && !found;
-	     s = strtok_r(NULL, ",", &save))
-		found = !strcmp(s, "bpf");
-	if (!found) {
-		snprintf(fix, sizeof(fix), "boot with bpf added to the lsm= kernel parameter "
-			 "(e.g. lsm=%s,bpf; the kernel needs CONFIG_BPF_LSM=y)", lsms);
-		ret = audit_add(r, "warden.bpf-lsm", AUDIT_CRITICAL, fix,
-				"the BPF LSM is not active (active LSMs: %s): warden enforces nothing",
-				lsms);
-	}
-	free(list);
-	return ret;
+	if (ret)
+		return 0;
+	snprintf(fix, sizeof(fix), "boot with bpf added to the lsm= kernel parameter "
+		 "(e.g. lsm=%s,bpf; the kernel needs CONFIG_BPF_LSM=y)", lsms);
+	return audit_add(r, "warden.bpf-lsm", AUDIT_CRITICAL, fix,
+			 "the BPF LSM is not active (active LSMs: %s): warden enforces nothing", lsms);
 }
 
 int audit_check_daemon(const struct audit_ctx *ctx, struct audit_report *r)

@@ -20,7 +20,6 @@
 #include "resolve.h"
 #include "warden.skel.h"
 
-#define LSM_LIST "/sys/kernel/security/lsm"
 #define SELFTEST_CGROUP WARDEN_CGROUP_DIR "/.selftest"
 #define SELFTEST_EPERM 42 /* the child's status when execve was refused */
 
@@ -233,34 +232,6 @@ int enforcer_unpin(void)
 bool enforcer_pinned(void)
 {
 	return !access(PIN_LINKS, F_OK);
-}
-
-int bpf_lsm_check(char *err, size_t errlen)
-{
-	char list[512] = "";
-	FILE *f = fopen(LSM_LIST, "re");
-
-	if (!f) {
-		snprintf(err, errlen, "cannot read %s (%s): mount securityfs "
-			 "(mount -t securityfs securityfs /sys/kernel/security)", LSM_LIST,
-			 strerror(errno));
-		return -ENOENT;
-	}
-	if (!fgets(list, sizeof(list), f))
-		list[0] = '\0';
-	fclose(f);
-	list[strcspn(list, "\n")] = '\0';
-	for (char *save = NULL, *tok = strtok_r(list, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save)) {
-		if (!strcmp(tok, "bpf"))
-			return 0;
-		if (tok != list)
-			tok[-1] = ','; /* restore the list for the message below */
-	}
-	snprintf(err, errlen, "the BPF LSM is not active (active LSMs: %s): boot with "
-		 "\"bpf\" added to the lsm= kernel parameter, e.g. lsm=%s,bpf "
-		 "(and CONFIG_BPF_LSM=y)", list, list);
-	return -ENOTSUP;
 }
 
 /*

@@ -12,15 +12,10 @@
 #include <stdint.h>
 
 #include "compile.h"
+#include "lsm.h"
 
 struct enforcer;
 struct ring_buffer;
-
-/*
- * 0 if the running kernel has the BPF LSM in its active LSM list; otherwise
- * -errno with a message in err saying what to change.
- */
-int bpf_lsm_check(char *err, size_t errlen);
 
 #define WARDEN_PIN_DIR "/sys/fs/bpf/warden"
 
