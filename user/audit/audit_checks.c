@@ -31,11 +31,12 @@
 #include "cgroup.h"
 #include "commands.h"
 #include "control.h"
+#include "fileio.h"
 #include "json.h"
 #include "lsm.h"
 #include "sandbox.h" /* DEFAULT_AGENT_USER */
+#include "spawn.h"
 
-#define MAX_TEXT (16 << 20)      /* tool outputs and files read whole */
 #define TOOL_TIMEOUT_MS 20000    /* a hung tool must not hang the morning audit */
 #define PROBE_TIMEOUT_MS 10000
 #define DAY (24 * 60 * 60)
@@ -147,72 +148,6 @@ static const char *shown(const struct audit_ctx *ctx, const char *path)
 	size_t n = strlen(ctx->root);
 
 	return n && !strncmp(path, ctx->root, n) && path[n] == '/' ? path + n : path;
-}
-
-/*
- * A whole file (or pipe) into a NUL-terminated string; /proc files report
- * size 0. Past MAX_TEXT the rest is read and dropped, so a talkative tool
- * never blocks on a full pipe: a lower bound is enough for every check.
- */
-static int read_fd_text(int fd, char **out, int timeout_ms)
-{
-	size_t len = 0, cap = 4096;
-	char *buf = malloc(cap), drop[65536];
-	struct timespec start;
-	bool full = false;
-	int ret = 0;
-
-	if (!buf)
-		return -ENOMEM;
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	for (;;) {
-		ssize_t n;
-
-		if (timeout_ms >= 0) {
-			struct pollfd pfd = { .fd = fd, .events = POLLIN };
-			struct timespec now;
-			long left;
-
-			clock_gettime(CLOCK_MONOTONIC, &now);
-			left = timeout_ms - ((now.tv_sec - start.tv_sec) * 1000 +
-					     (now.tv_nsec - start.tv_nsec) / 1000000);
-			if (left <= 0 || poll(&pfd, 1, (int)left) == 0) {
-				ret = -ETIMEDOUT;
-				break;
-			}
-		}
-		if (len + 1 == cap && !full)
-			full = cap >= MAX_TEXT || array_grow(&buf, &cap, cap + 1, 1);
-		n = full ? read(fd, drop, sizeof(drop)) : read(fd, buf + len, cap - len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			ret = -errno;
-			break;
-		}
-		if (n == 0)
-			break;
-		if (!full)
-			len += (size_t)n;
-	}
-	if (ret) {
-		free(buf);
-		return ret;
-	}
-	buf[len] = '\0';
-	*out = buf;
-	return 0;
-}
-
-static int read_text(const char *path, char **out)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK), ret;
-
-	if (fd < 0)
-		return -errno;
-	ret = read_fd_text(fd, out, -1);
-	close(fd);
-	return ret;
 }
 
 /* Iterates over the lines of a mutable buffer, cutting it at each '\n'. */
@@ -501,36 +436,8 @@ static int run_tool(const char *path, const char *const argv[], char **out)
 	static char *const env[] = {
 		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL
 	};
-	int fds[2], status = 0, ret;
-	pid_t pid;
 
-	if (pipe2(fds, O_CLOEXEC))
-		return -errno;
-	pid = fork();
-	if (pid < 0) {
-		ret = -errno;
-		close(fds[0]);
-		close(fds[1]);
-		return ret;
-	}
-	if (pid == 0) {
-		int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-
-		if (null < 0 || dup2(null, 0) < 0 || dup2(fds[1], 1) < 0 || dup2(fds[1], 2) < 0)
-			_exit(126);
-		execve(path, (char *const *)argv, env);
-		_exit(127);
-	}
-	close(fds[1]);
-	ret = read_fd_text(fds[0], out, TOOL_TIMEOUT_MS);
-	close(fds[0]);
-	if (ret)
-		kill(pid, SIGKILL);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (ret)
-		return ret;
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
+	return spawn_output(path, (char *const *)argv, env, TOOL_TIMEOUT_MS, out);
 }
 
 static int fixture_output(const struct audit_ctx *ctx, const char *name, char **out)

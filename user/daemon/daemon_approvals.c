@@ -43,9 +43,11 @@
 #include "daemon.h"
 #include "enforcer.h"
 #include "events.h"
+#include "fileio.h"
 #include "hash.h"
 #include "log.h"
 #include "resolve.h"
+#include "spawn.h"
 
 #define ARGV_SHOWN_MAX (64 << 10)  /* argv bytes shown whole; beyond: argvTruncated */
 #define STOP_WAIT_MS 5000          /* a hold that never reaches its stop is killed */
@@ -63,43 +65,14 @@ static int pidfd_signal(int pidfd, int sig)
 	return syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) ? -errno : 0;
 }
 
-static void read_text(const char *path, char *out, size_t len, bool nul_to_space)
-{
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	out[0] = '\0';
-	if (fd < 0)
-		return;
-	n = read(fd, out, len - 1);
-	close(fd);
-	if (n <= 0)
-		return;
-	out[n] = '\0';
-	for (ssize_t i = 0; nul_to_space && i + 1 < n; i++)
-		if (out[i] == '\0')
-			out[i] = ' ';
-	out[strcspn(out, "\n")] = '\0';
-}
-
 /* State letter and voluntary context switches from /proc/PID/status; false when gone. */
 static bool proc_sched(pid_t pid, char *state, uint64_t *nvcsw)
 {
 	char path[64], buf[4096], *p;
 
 	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	{
-		int fd = open(path, O_RDONLY | O_CLOEXEC);
-		ssize_t n;
-
-		if (fd < 0)
-			return false;
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (n <= 0)
-			return false;
-		buf[n] = '\0';
-	}
+	if (read_buf(path, buf, sizeof(buf)) <= 0)
+		return false;
 	p = strstr(buf, "\nState:\t");
 	*state = p ? p[8] : 0;
 	p = strstr(buf, "\nvoluntary_ctxt_switches:\t");
@@ -116,7 +89,7 @@ static uint64_t proc_starttime(pid_t pid)
 	unsigned long long start = 0;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	read_text(path, buf, sizeof(buf), false);
+	read_first_line(path, buf, sizeof(buf));
 	p = strrchr(buf, ')'); /* comm may hold spaces and parentheses */
 	if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d "
 			       "%*d %*d %*d %llu", &start) != 1)
@@ -220,7 +193,7 @@ static void describe(json_object *info, pid_t pid, pid_t ppid, uid_t uid)
 	json_object_object_add(info, "binary", json_object_new_string(buf));
 	json_object_object_add(info, "user", json_object_new_string(pw ? pw->pw_name : "?"));
 	snprintf(path, sizeof(path), "/proc/%d/comm", ppid);
-	read_text(path, buf, sizeof(buf), false);
+	read_first_line(path, buf, sizeof(buf));
 	json_object_object_add(parent, "pid", json_object_new_int(ppid));
 	json_object_object_add(parent, "comm", json_object_new_string(buf));
 	json_object_object_add(parent, "argv", cmdline_json(ppid, 4096, &cut));
@@ -373,40 +346,32 @@ void approvals_notify(struct daemon *d, const struct approval *a)
 {
 	json_object *req;
 	const char *text;
-	int in[2];
+	char **argv;
 	pid_t pid;
+	int in;
 
 	if (!d->policy->notify.n)
 		return;
-	if (pipe2(in, O_CLOEXEC)) {
-		log_error("notify: %m");
+	argv = calloc(d->policy->notify.n + 1, sizeof(*argv));
+	if (!argv) {
+		log_error("notify: out of memory");
 		return;
 	}
-	pid = fork();
-	if (pid == 0) {
-		char **argv = calloc(d->policy->notify.n + 1, sizeof(*argv));
-
-		dup2(in[0], 0);
-		if (argv) {
-			memcpy(argv, d->policy->notify.v, d->policy->notify.n * sizeof(*argv));
-			execvp(argv[0], argv);
-		}
-		_exit(127);
-	}
-	close(in[0]);
+	memcpy(argv, d->policy->notify.v, d->policy->notify.n * sizeof(*argv));
+	pid = spawn_piped(argv[0], argv, NULL, SPAWN_STDIN, &in);
+	free(argv);
 	if (pid < 0) {
-		log_error("notify: fork: %m");
-		close(in[1]);
+		log_error("notify: %s", strerror((int)-pid));
 		return;
 	}
 	req = approval_to_json(a, realtime_ms());
 	text = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN |
 						       JSON_C_TO_STRING_NOSLASHESCAPE);
 	/* a request can exceed a pipe's buffer: never let a slow notifier block the daemon */
-	fcntl(in[1], F_SETFL, O_NONBLOCK);
-	if (write(in[1], text, strlen(text)) < 0 || write(in[1], "\n", 1) < 0)
+	fcntl(in, F_SETFL, O_NONBLOCK);
+	if (write(in, text, strlen(text)) < 0 || write(in, "\n", 1) < 0)
 		log_error("notify: cannot send request %llu: %m", (unsigned long long)a->id);
-	close(in[1]);
+	close(in);
 	json_object_put(req);
 }
 
@@ -774,7 +739,7 @@ void approvals_adopt_held(struct daemon *d)
 		json_object_object_add(ev, "cwd", json_object_new_string(buf));
 		json_object_object_add(ev, "reason", json_object_new_string("adopted"));
 		snprintf(path, sizeof(path), "/proc/%u/stat", tgids[i]);
-		read_text(path, statbuf, sizeof(statbuf), false);
+		read_first_line(path, statbuf, sizeof(statbuf));
 		p = strrchr(statbuf, ')');
 		if (p)
 			sscanf(p + 2, "%*c %d", &ppid);
