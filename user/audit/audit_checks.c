@@ -193,19 +193,6 @@ static void parent_dir(const char *path, char *out, size_t len)
 		snprintf(out, len, "%.*s", slash == path ? 1 : (int)(slash - path), path);
 }
 
-static json_object *jget(json_object *o, const char *key)
-{
-	json_object *v;
-
-	return o && json_object_object_get_ex(o, key, &v) ? v : NULL;
-}
-
-/* A string member or array item; NULL for anything else (the status is the daemon's word). */
-static const char *jstr(json_object *o)
-{
-	return json_object_is_type(o, json_type_string) ? json_object_get_string(o) : NULL;
-}
-
 /* A directory that holds at least one entry. */
 static bool dir_has_entries(const char *path)
 {
@@ -502,13 +489,13 @@ int audit_check_daemon(const struct audit_ctx *ctx, struct audit_report *r)
 				 "the warden daemon does not answer on %s (%s): agents cannot be "
 				 "started confined, events and approvals stop", WARDEN_SOCKET,
 				 strerror(-ctx->status_err));
-	v = jget(ctx->status, "ok");
+	v = json_get(ctx->status, "ok");
 	if (!v || !json_object_get_boolean(v))
 		return audit_add(r, "warden.daemon", AUDIT_CRITICAL,
 				 "restart the daemon and read its log",
 				 "the warden daemon refused the status request: %s",
-				 jstr(jget(ctx->status, "error")) ?: "no reason");
-	v = jget(ctx->status, "enforcing");
+				 json_str(json_get(ctx->status, "error")) ?: "no reason");
+	v = json_get(ctx->status, "enforcing");
 	if (!v || !json_object_get_boolean(v))
 		return audit_add(r, "warden.daemon", AUDIT_CRITICAL,
 				 "restart the daemon and read its log: it says why it cannot enforce",
@@ -522,7 +509,7 @@ int audit_check_pinned(const struct audit_ctx *ctx, struct audit_report *r)
 
 	if (!ctx->status)
 		return -ENODATA;
-	v = jget(ctx->status, "pinned");
+	v = json_get(ctx->status, "pinned");
 	if (!v)
 		return audit_add(r, "warden.pinned", AUDIT_MEDIUM, "upgrade/restart the daemon",
 				 "the daemon does not report whether its BPF programs are pinned "
@@ -540,7 +527,7 @@ static json_object *status_agent(json_object *agents, const char *name)
 {
 	for (size_t i = 0; i < json_object_array_length(agents); i++) {
 		json_object *a = json_object_array_get_idx(agents, i);
-		const char *n = jstr(jget(a, "name"));
+		const char *n = json_str(json_get(a, "name"));
 
 		if (n && !strcmp(n, name))
 			return a;
@@ -552,7 +539,7 @@ static bool json_array_has_string(json_object *arr, const char *s)
 {
 	for (size_t i = 0; json_object_is_type(arr, json_type_array) &&
 			   i < json_object_array_length(arr); i++) {
-		const char *item = jstr(json_object_array_get_idx(arr, i));
+		const char *item = json_str(json_object_array_get_idx(arr, i));
 
 		if (item && !strcmp(item, s))
 			return true;
@@ -621,7 +608,7 @@ static int vanished_cgroups(const struct audit_ctx *ctx, const char *agent, json
 
 	for (size_t i = 0; !ret && json_object_is_type(managed, json_type_array) &&
 			   i < json_object_array_length(managed); i++) {
-		const char *cg = jstr(json_object_array_get_idx(managed, i));
+		const char *cg = json_str(json_object_array_get_idx(managed, i));
 
 		/* run cgroups come and go with their runs */
 		if (!cg || starts_with(cg, WARDEN_CGROUP_DIR "/"))
@@ -640,7 +627,7 @@ static int vanished_cgroups(const struct audit_ctx *ctx, const char *agent, json
 
 int audit_check_agent_cgroups(const struct audit_ctx *ctx, struct audit_report *r)
 {
-	json_object *agents = jget(ctx->status, "agents");
+	json_object *agents = json_get(ctx->status, "agents");
 	char fix[512];
 	int ret = 0;
 
@@ -657,9 +644,9 @@ int audit_check_agent_cgroups(const struct audit_ctx *ctx, struct audit_report *
 				"is managed", a->name, ctx->policy->path);
 	}
 	for (size_t i = 0; !ret && i < json_object_array_length(agents); i++) {
-		json_object *a = json_object_array_get_idx(agents, i), *c = jget(a, "confined");
-		json_object *managed = jget(a, "cgroups");
-		const char *name = jstr(jget(a, "name"));
+		json_object *a = json_object_array_get_idx(agents, i), *c = json_get(a, "confined");
+		json_object *managed = json_get(a, "cgroups");
+		const char *name = json_str(json_get(a, "name"));
 
 		if (!name || !c || !json_object_get_boolean(c))
 			continue;
@@ -671,7 +658,7 @@ int audit_check_agent_cgroups(const struct audit_ctx *ctx, struct audit_report *
 
 static const char *drift_text(json_object *item)
 {
-	json_object *msg = jget(item, "message");
+	json_object *msg = json_get(item, "message");
 
 	if (json_object_is_type(item, json_type_string))
 		return json_object_get_string(item);
@@ -692,7 +679,7 @@ int audit_check_drift(const struct audit_ctx *ctx, struct audit_report *r)
 
 	if (!ctx->status)
 		return -ENODATA;
-	drift = jget(ctx->status, "drift");
+	drift = json_get(ctx->status, "drift");
 	if (!drift || !json_object_is_type(drift, json_type_array))
 		return audit_add(r, "warden.drift", AUDIT_MEDIUM, "upgrade/restart the daemon",
 				 "the daemon does not report drift between its policy and the "
@@ -711,7 +698,7 @@ int audit_check_drift(const struct audit_ctx *ctx, struct audit_report *r)
 int audit_check_dropped_events(const struct audit_ctx *ctx, uint64_t last, uint64_t *current,
 			       struct audit_report *r)
 {
-	json_object *v = jget(jget(ctx->status, "counters"), "eventsDropped");
+	json_object *v = json_get(json_get(ctx->status, "counters"), "eventsDropped");
 	uint64_t now, since;
 
 	if (!v)
@@ -734,7 +721,7 @@ int audit_check_dropped_events(const struct audit_ctx *ctx, uint64_t last, uint6
 int audit_check_version(const struct audit_ctx *ctx, struct audit_report *r)
 {
 	static const char fix[] = "restart the daemon after every upgrade (systemctl restart warden)";
-	const char *version = jstr(jget(ctx->status, "version"));
+	const char *version = json_str(json_get(ctx->status, "version"));
 	json_object *pid;
 	char path[PATH_MAX], exe[PATH_MAX];
 	ssize_t n;
@@ -746,7 +733,7 @@ int audit_check_version(const struct audit_ctx *ctx, struct audit_report *r)
 		ret = audit_add(r, "warden.version", AUDIT_MEDIUM, fix,
 				"the daemon runs warden %s, the installed warden is %s", version,
 				WARDEN_VERSION);
-	pid = jget(ctx->status, "daemonPid");
+	pid = json_get(ctx->status, "daemonPid");
 	if (ret || !pid)
 		return ret;
 	snprintf(exe, sizeof(exe), "/proc/%d/exe", json_object_get_int(pid));
@@ -1933,11 +1920,11 @@ static int join_agent(const char *agent, char *msg, size_t len)
 	json_object_put(req);
 	if (ret)
 		return EIO;
-	v = jget(reply, "ok");
+	v = json_get(reply, "ok");
 	if (!v || !json_object_get_boolean(v)) {
-		snprintf(msg, len, "%s", jstr(jget(reply, "error")) ?: "the daemon refused");
+		snprintf(msg, len, "%s", json_str(json_get(reply, "error")) ?: "the daemon refused");
 		ret = EPERM;
-	} else if (!(cgroup = jstr(jget(reply, "cgroup"))) || cgroup_of_pid(0, where, sizeof(where)) ||
+	} else if (!(cgroup = json_str(json_get(reply, "cgroup"))) || cgroup_of_pid(0, where, sizeof(where)) ||
 		   !starts_with(cgroup, CGROUP2_ROOT) || strcmp(cgroup + strlen(CGROUP2_ROOT), where)) {
 		/* the kernel's word, not the daemon's: the probe must really be in the cgroup */
 		snprintf(msg, len, "the daemon did not confine the probe in a cgroup of the agent "
@@ -2103,7 +2090,7 @@ int audit_state_load(const char *path, uint64_t *events_dropped)
 	if (ret)
 		return ret;
 	o = json_tokener_parse(text);
-	v = jget(o, "eventsDropped");
+	v = json_get(o, "eventsDropped");
 	if (v && json_object_is_type(v, json_type_int))
 		*events_dropped = json_object_get_uint64(v);
 	else

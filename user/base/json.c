@@ -3,6 +3,25 @@
 
 #include "json.h"
 
+json_object *json_get(json_object *o, const char *key)
+{
+	json_object *v;
+
+	return o && json_object_object_get_ex(o, key, &v) ? v : NULL;
+}
+
+const char *json_str(json_object *o)
+{
+	return json_object_is_type(o, json_type_string) ? json_object_get_string(o) : NULL;
+}
+
+const char *json_get_string(json_object *o, const char *key, const char *def)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) ? json_object_get_string(v) : def;
+}
+
 const char *json_type_word(json_object *o)
 {
 	switch (json_object_get_type(o)) {

@@ -8,4 +8,11 @@
 /* "a string", "an array", ... for error messages about a JSON value's type. */
 const char *json_type_word(json_object *o);
 
+/* Member key of o, or NULL (also when o is NULL). */
+json_object *json_get(json_object *o, const char *key);
+/* o's text when it is a string, else NULL: for replies where a type is the peer's word. */
+const char *json_str(json_object *o);
+/* Member key of o as json_object_get_string() gives it (any type), or def when missing. */
+const char *json_get_string(json_object *o, const char *key, const char *def);
+
 #endif

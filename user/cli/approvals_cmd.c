@@ -7,6 +7,7 @@
 
 #include "commands.h"
 #include "control.h"
+#include "json.h"
 #include "log.h"
 #include "text.h"
 
@@ -31,13 +32,6 @@ static json_object *call(json_object *req, const char *what)
 	return reply;
 }
 
-static const char *field(json_object *o, const char *key)
-{
-	json_object *v;
-
-	return json_object_object_get_ex(o, key, &v) ? json_object_get_string(v) : "";
-}
-
 /* "label value" with value escaped: agent-controlled text never reaches the terminal raw. */
 static void print_field(const char *label, const char *value)
 {
@@ -60,32 +54,32 @@ static void print_argv(const char *label, json_object *argv)
 static void print_net_request(json_object *a)
 {
 	json_object *argv;
-	bool dns = !strcmp(field(a, "op"), "dns");
+	bool dns = !strcmp(json_get_string(a, "op", ""), "dns");
 	char line[512];
 
-	printf("request %s: agent ", field(a, "id"));
-	text_fputs(field(a, "agent"), stdout);
+	printf("request %s: agent ", json_get_string(a, "id", ""));
+	text_fputs(json_get_string(a, "agent", ""), stdout);
 	if (dns) {
 		printf(" looked up ");
-		text_fputs(field(a, "name"), stdout);
+		text_fputs(json_get_string(a, "name", ""), stdout);
 		printf(" (refused; approving allows the name on any port: DNS carries no port)\n");
 	} else {
-		bool v6 = strchr(field(a, "addr"), ':');
+		bool v6 = strchr(json_get_string(a, "addr", ""), ':');
 
-		snprintf(line, sizeof(line), "%s%s%s:%s", v6 ? "[" : "", field(a, "addr"),
-			 v6 ? "]" : "", field(a, "port"));
+		snprintf(line, sizeof(line), "%s%s%s:%s", v6 ? "[" : "", json_get_string(a, "addr", ""),
+			 v6 ? "]" : "", json_get_string(a, "port", ""));
 		printf(" wants to reach ");
 		text_fputs(line, stdout);
-		printf(" over %s (refused; a retry after approval passes)\n", field(a, "proto"));
-		if (field(a, "name")[0])
-			print_field("name:", field(a, "name"));
+		printf(" over %s (refused; a retry after approval passes)\n", json_get_string(a, "proto", ""));
+		if (json_get_string(a, "name", "")[0])
+			print_field("name:", json_get_string(a, "name", ""));
 		json_object_object_get_ex(a, "argv", &argv);
 		print_argv("argv:", argv);
-		snprintf(line, sizeof(line), "%s (%s)", field(a, "pid"), field(a, "comm"));
+		snprintf(line, sizeof(line), "%s (%s)", json_get_string(a, "pid", ""), json_get_string(a, "comm", ""));
 		print_field("pid:", line);
 	}
 	printf("  %-9s %s; %s s until it lapses (nothing is granted then)\n", "since:",
-	       field(a, "time"), field(a, "expiresInSeconds"));
+	       json_get_string(a, "time", ""), json_get_string(a, "expiresInSeconds", ""));
 }
 
 static void print_request(json_object *a)
@@ -93,44 +87,44 @@ static void print_request(json_object *a)
 	json_object *argv, *parent, *script, *v;
 	char line[256];
 
-	if (!strcmp(field(a, "kind"), "net")) {
+	if (!strcmp(json_get_string(a, "kind", ""), "net")) {
 		print_net_request(a);
 		return;
 	}
 
 	json_object_object_get_ex(a, "argv", &argv);
 	json_object_object_get_ex(a, "parent", &parent);
-	printf("request %s: agent ", field(a, "id"));
-	text_fputs(field(a, "agent"), stdout);
+	printf("request %s: agent ", json_get_string(a, "id", ""));
+	text_fputs(json_get_string(a, "agent", ""), stdout);
 	printf(" wants to run ");
-	text_fputs(field(a, "binary")[0] ? field(a, "binary") : field(a, "path"), stdout);
+	text_fputs(json_get_string(a, "binary", "")[0] ? json_get_string(a, "binary", "") : json_get_string(a, "path", ""), stdout);
 	putchar('\n');
 	print_argv("argv:", argv);
 	if (json_object_object_get_ex(a, "argvTruncated", &v) && json_object_get_boolean(v))
 		printf("  %-9s ONLY THE START OF THE ARGUMENTS IS SHOWN: the rest would run unseen "
 		       "(approving needs --truncated-ok)\n", "warning:");
-	print_field("cwd:", field(a, "cwd"));
+	print_field("cwd:", json_get_string(a, "cwd", ""));
 	if (json_object_object_get_ex(a, "script", &script)) {
-		snprintf(line, sizeof(line), "%s (inode %s:%s, sha256 %s)", field(script, "path"),
-			 field(script, "dev"), field(script, "ino"), field(script, "sha256"));
+		snprintf(line, sizeof(line), "%s (inode %s:%s, sha256 %s)", json_get_string(script, "path", ""),
+			 json_get_string(script, "dev", ""), json_get_string(script, "ino", ""), json_get_string(script, "sha256", ""));
 		print_field("script:", line);
 	}
-	snprintf(line, sizeof(line), "%s (user %s), pids %s", field(a, "pid"), field(a, "user"),
-		 field(a, "pids"));
+	snprintf(line, sizeof(line), "%s (user %s), pids %s", json_get_string(a, "pid", ""), json_get_string(a, "user", ""),
+		 json_get_string(a, "pids", ""));
 	print_field("pid:", line);
 	if (parent) {
 		json_object *pargv;
 
 		json_object_object_get_ex(parent, "argv", &pargv);
-		printf("  %-9s %s ", "parent:", field(parent, "pid"));
-		text_fputs(field(parent, "comm"), stdout);
+		printf("  %-9s %s ", "parent:", json_get_string(parent, "pid", ""));
+		text_fputs(json_get_string(parent, "comm", ""), stdout);
 		print_argv("", pargv);
 	}
 	if (json_object_object_get_ex(a, "writable", &v) && json_object_get_boolean(v))
 		printf("  %-9s the agent may write this binary: only this run can be approved\n",
 		       "note:");
-	printf("  %-9s %s; %s s until the fallback (%s)\n", "since:", field(a, "time"),
-	       field(a, "expiresInSeconds"), field(a, "fallback"));
+	printf("  %-9s %s; %s s until the fallback (%s)\n", "since:", json_get_string(a, "time", ""),
+	       json_get_string(a, "expiresInSeconds", ""), json_get_string(a, "fallback", ""));
 }
 
 static void approvals_usage(FILE *out)
@@ -252,21 +246,21 @@ static int decide(int argc, char **argv, bool allow)
 	reply = call(req, allow ? "approve" : "deny");
 	if (!reply)
 		return 1;
-	if (field(reply, "warning")[0])
-		log_info("warning: %s", field(reply, "warning"));
+	if (json_get_string(reply, "warning", "")[0])
+		log_info("warning: %s", json_get_string(reply, "warning", ""));
 	{
-		const char *decision = field(reply, "decision");
+		const char *decision = json_get_string(reply, "decision", "");
 		bool refused = !strcmp(decision, "changed") || !strcmp(decision, "escaped");
 
-		printf("request %s: %s (%s for agent ", field(reply, "id"),
+		printf("request %s: %s (%s for agent ", json_get_string(reply, "id", ""),
 		       refused ? "killed instead" : allow ? "allowed" : "denied", decision);
-		text_fputs(field(reply, "agent"), stdout);
-		if (field(reply, "destination")[0]) {
+		text_fputs(json_get_string(reply, "agent", ""), stdout);
+		if (json_get_string(reply, "destination", "")[0]) {
 			printf(", ");
-			text_fputs(field(reply, "destination"), stdout);
+			text_fputs(json_get_string(reply, "destination", ""), stdout);
 			printf(")\n");
 		} else {
-			printf(", pids %s)\n", field(reply, "pids"));
+			printf(", pids %s)\n", json_get_string(reply, "pids", ""));
 		}
 		if (refused) {
 			json_object_put(reply);

@@ -8,6 +8,7 @@
 
 #include "caps.h"
 #include "events.h"
+#include "json.h"
 #include "net_events.h"
 #include "text.h"
 
@@ -265,13 +266,6 @@ json_object *event_to_json(const void *data, size_t len, const char *agent, uint
 	return NULL;
 }
 
-static const char *str_field(json_object *ev, const char *key)
-{
-	json_object *v;
-
-	return json_object_object_get_ex(ev, key, &v) ? json_object_get_string(v) : "";
-}
-
 /* Appends key=value with value escaped (agent-controlled text). */
 static size_t add_field(char *out, size_t len, size_t n, const char *key, const char *value)
 {
@@ -288,28 +282,28 @@ void event_format_line(json_object *ev, char *out, size_t len)
 	json_object *argv, *v;
 	size_t n;
 
-	n = (size_t)snprintf(out, len, "%s %-5s %s%s%s", str_field(ev, "ts"),
-			     str_field(ev, "verdict"), str_field(ev, "type"),
-			     json_object_object_get_ex(ev, "op", NULL) ? ":" : "", str_field(ev, "op"));
-	n = add_field(out, len, n, " agent=", str_field(ev, "agent"));
-	n = add_field(out, len, n, " pid=", str_field(ev, "pid"));
-	n = add_field(out, len, n, " comm=", str_field(ev, "comm"));
-	n = add_field(out, len, n, " path=", str_field(ev, "path"));
-	n = add_field(out, len, n, " reason=", str_field(ev, "reason"));
+	n = (size_t)snprintf(out, len, "%s %-5s %s%s%s", json_get_string(ev, "ts", ""),
+			     json_get_string(ev, "verdict", ""), json_get_string(ev, "type", ""),
+			     json_object_object_get_ex(ev, "op", NULL) ? ":" : "", json_get_string(ev, "op", ""));
+	n = add_field(out, len, n, " agent=", json_get_string(ev, "agent", ""));
+	n = add_field(out, len, n, " pid=", json_get_string(ev, "pid", ""));
+	n = add_field(out, len, n, " comm=", json_get_string(ev, "comm", ""));
+	n = add_field(out, len, n, " path=", json_get_string(ev, "path", ""));
+	n = add_field(out, len, n, " reason=", json_get_string(ev, "reason", ""));
 	if (json_object_object_get_ex(ev, "addr", NULL)) {
-		n = add_field(out, len, n, " proto=", str_field(ev, "proto"));
-		n = add_field(out, len, n, " dest=", str_field(ev, "addr"));
-		n = add_field(out, len, n, " port=", str_field(ev, "port"));
-		n = add_field(out, len, n, " name=", str_field(ev, "name"));
+		n = add_field(out, len, n, " proto=", json_get_string(ev, "proto", ""));
+		n = add_field(out, len, n, " dest=", json_get_string(ev, "addr", ""));
+		n = add_field(out, len, n, " port=", json_get_string(ev, "port", ""));
+		n = add_field(out, len, n, " name=", json_get_string(ev, "name", ""));
 	}
 	if (json_object_object_get_ex(ev, "targetPid", NULL))
-		n = add_field(out, len, n, " target=", str_field(ev, "targetPid"));
+		n = add_field(out, len, n, " target=", json_get_string(ev, "targetPid", ""));
 	if (json_object_object_get_ex(ev, "capability", NULL))
-		n = add_field(out, len, n, " capability=", str_field(ev, "capability"));
+		n = add_field(out, len, n, " capability=", json_get_string(ev, "capability", ""));
 	if (json_object_object_get_ex(ev, "approval", NULL))
-		n = add_field(out, len, n, " approval=", str_field(ev, "approval"));
+		n = add_field(out, len, n, " approval=", json_get_string(ev, "approval", ""));
 	if (json_object_object_get_ex(ev, "cwd", NULL))
-		n = add_field(out, len, n, " cwd=", str_field(ev, "cwd"));
+		n = add_field(out, len, n, " cwd=", json_get_string(ev, "cwd", ""));
 	if (json_object_object_get_ex(ev, "argv", &argv))
 		n = add_field(out, len, n, " argv=",
 			      json_object_to_json_string_ext(argv, JSON_C_TO_STRING_PLAIN |
@@ -317,7 +311,7 @@ void event_format_line(json_object *ev, char *out, size_t len)
 	if (json_object_object_get_ex(ev, "argvTruncated", &v) && json_object_get_boolean(v))
 		n = add_field(out, len, n, " argv-truncated", "");
 	if (json_object_object_get_ex(ev, "detail", NULL))
-		n = add_field(out, len, n, " detail=", str_field(ev, "detail"));
+		n = add_field(out, len, n, " detail=", json_get_string(ev, "detail", ""));
 	if (n >= len && len > 4)
 		memcpy(out + len - 4, "...", 4); /* a cut line says it is cut */
 }
