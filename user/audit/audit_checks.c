@@ -235,49 +235,28 @@ void audit_config_free(struct audit_config *c)
 	memset(c, 0, sizeof(*c));
 }
 
-struct config_parser {
-	const char *name;
-	char *err;
-	size_t errlen;
-};
-
-static int config_fail(struct config_parser *cp, const char *where, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int config_fail(struct config_parser *cp, const char *where, const char *fmt, ...)
-{
-	char reason[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(reason, sizeof(reason), fmt, ap);
-	va_end(ap);
-	snprintf(cp->err, cp->errlen, "%s: %s: %s", cp->name, where, reason);
-	return -EINVAL;
-}
-
-static int config_int(struct config_parser *cp, json_object *v, const char *where, long lo,
+static int config_int(struct json_error *cp, json_object *v, const char *where, long lo,
 		      long hi, int *out)
 {
 	int64_t n;
 
 	if (!json_object_is_type(v, json_type_int))
-		return config_fail(cp, where, "expected an integer from %ld to %ld, got %s", lo, hi,
+		return json_fail(cp, where, "expected an integer from %ld to %ld, got %s", lo, hi,
 				   json_type_word(v));
 	n = json_object_get_int64(v);
 	if (n < lo || n > hi)
-		return config_fail(cp, where, "%lld is not from %ld to %ld", (long long)n, lo, hi);
+		return json_fail(cp, where, "%lld is not from %ld to %ld", (long long)n, lo, hi);
 	*out = (int)n;
 	return 0;
 }
 
-static int config_ports(struct config_parser *cp, json_object *v, struct audit_config *c)
+static int config_ports(struct json_error *cp, json_object *v, struct audit_config *c)
 {
 	size_t n;
 	int *ports;
 
 	if (!json_object_is_type(v, json_type_array))
-		return config_fail(cp, "audit.allowedPorts", "expected an array, got %s", json_type_word(v));
+		return json_fail(cp, "audit.allowedPorts", "expected an array, got %s", json_type_word(v));
 	n = json_object_array_length(v);
 	ports = calloc(n + 1, sizeof(*ports));
 	if (!ports)
@@ -299,14 +278,14 @@ static int config_ports(struct config_parser *cp, json_object *v, struct audit_c
 	return 0;
 }
 
-static int config_state_file(struct config_parser *cp, json_object *v, struct audit_config *c)
+static int config_state_file(struct json_error *cp, json_object *v, struct audit_config *c)
 {
 	char *s;
 
 	if (!json_object_is_type(v, json_type_string))
-		return config_fail(cp, "audit.stateFile", "expected a string, got %s", json_type_word(v));
+		return json_fail(cp, "audit.stateFile", "expected a string, got %s", json_type_word(v));
 	if (json_object_get_string(v)[0] != '/')
-		return config_fail(cp, "audit.stateFile", "\"%s\" is not an absolute path",
+		return json_fail(cp, "audit.stateFile", "\"%s\" is not an absolute path",
 				   json_object_get_string(v));
 	s = strdup(json_object_get_string(v));
 	if (!s)
@@ -316,12 +295,12 @@ static int config_state_file(struct config_parser *cp, json_object *v, struct au
 	return 0;
 }
 
-static int config_section(struct config_parser *cp, json_object *audit, struct audit_config *c)
+static int config_section(struct json_error *cp, json_object *audit, struct audit_config *c)
 {
 	int err = 0;
 
 	if (!json_object_is_type(audit, json_type_object))
-		return config_fail(cp, "audit", "expected an object, got %s", json_type_word(audit));
+		return json_fail(cp, "audit", "expected an object, got %s", json_type_word(audit));
 	json_object_object_foreach(audit, key, val) {
 		char at[512];
 
@@ -335,7 +314,7 @@ static int config_section(struct config_parser *cp, json_object *audit, struct a
 		else if (!strcmp(key, "stateFile"))
 			err = config_state_file(cp, val, c);
 		else
-			err = config_fail(cp, at, "unknown key \"%s\" (known here: allowedPorts, "
+			err = json_fail(cp, at, "unknown key \"%s\" (known here: allowedPorts, "
 				     "diskMaxPercent, sshFailuresMax, stateFile)", key);
 		if (err)
 			return err;
@@ -355,7 +334,7 @@ static void text_position(const char *text, size_t off, int *line, int *col)
 int audit_config_parse(const char *text, const char *name, struct audit_config *c, char *err,
 		       size_t errlen)
 {
-	struct config_parser cp = { .name = name, .err = err, .errlen = errlen };
+	struct json_error cp = { .name = name, .err = err, .errlen = errlen };
 	json_tokener *tok = json_tokener_new();
 	json_object *root;
 	int ret = 0;
@@ -371,13 +350,13 @@ int audit_config_parse(const char *text, const char *name, struct audit_config *
 
 		text_position(text, json_tokener_get_parse_end(tok), &line, &col);
 		snprintf(at, sizeof(at), "line %d, column %d", line, col);
-		ret = config_fail(&cp, at, "invalid JSON%s", root ? ": text after the object" : "");
+		ret = json_fail(&cp, at, "invalid JSON%s", root ? ": text after the object" : "");
 	} else if (!json_object_is_type(root, json_type_object)) {
-		ret = config_fail(&cp, "(top level)", "expected an object, got %s", json_type_word(root));
+		ret = json_fail(&cp, "(top level)", "expected an object, got %s", json_type_word(root));
 	} else {
 		json_object_object_foreach(root, key, val) {
 			ret = strcmp(key, "audit") ?
-				config_fail(&cp, key, "unknown key \"%s\" (known here: audit)", key) :
+				json_fail(&cp, key, "unknown key \"%s\" (known here: audit)", key) :
 				config_section(&cp, val, c);
 			if (ret)
 				break;

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <stdio.h>
 #include <json-c/json.h>
 
 #include "json.h"
@@ -34,4 +36,27 @@ const char *json_type_word(json_object *o)
 	case json_type_string: return "a string";
 	}
 	return "a value";
+}
+
+int json_vfail(struct json_error *e, const char *where, const char *fmt, va_list ap)
+{
+	char reason[512];
+
+	if (e->failed)
+		return -EINVAL;
+	e->failed = true;
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	snprintf(e->err, e->errlen, "%s: %s: %s", e->name, where[0] ? where : "(top level)", reason);
+	return -EINVAL;
+}
+
+int json_fail(struct json_error *e, const char *where, const char *fmt, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = json_vfail(e, where, fmt, ap);
+	va_end(ap);
+	return ret;
 }

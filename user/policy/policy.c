@@ -26,10 +26,7 @@
 #define MAX_POLICY_BYTES (16 << 20)
 
 struct parser {
-	const char *name; /* file name for messages */
-	char *err;
-	size_t errlen;
-	bool failed;
+	struct json_error e; /* the file's name for messages, and its first error */
 };
 
 static void fail(struct parser *ps, const char *where, const char *fmt, ...)
@@ -37,17 +34,11 @@ static void fail(struct parser *ps, const char *where, const char *fmt, ...)
 
 static void fail(struct parser *ps, const char *where, const char *fmt, ...)
 {
-	char reason[512];
 	va_list ap;
 
-	if (ps->failed)
-		return; /* the first error is the one that matters */
-	ps->failed = true;
 	va_start(ap, fmt);
-	vsnprintf(reason, sizeof(reason), fmt, ap);
+	json_vfail(&ps->e, where, fmt, ap);
 	va_end(ap);
-	snprintf(ps->err, ps->errlen, "%s: %s: %s", ps->name, where[0] ? where : "(top level)",
-		 reason);
 }
 
 static void join_where(char *out, size_t len, const char *where, const char *key)
@@ -114,7 +105,7 @@ static void parse_string_array(struct parser *ps, json_object *o, const char *wh
 
 	if (!expect_type(ps, o, json_type_array, where))
 		return;
-	for (size_t i = 0; i < json_object_array_length(o) && !ps->failed; i++) {
+	for (size_t i = 0; i < json_object_array_length(o) && !ps->e.failed; i++) {
 		json_object *item = json_object_array_get_idx(o, i);
 		const char *s;
 
@@ -167,7 +158,7 @@ static void for_each_key(struct parser *ps, json_object *o, const char *where, k
 	if (!expect_type(ps, o, json_type_object, where))
 		return;
 	json_object_object_foreach(o, key, val) {
-		if (ps->failed)
+		if (ps->e.failed)
 			return;
 		join_where(at, sizeof(at), where, key);
 		if (!fn(ps, key, val, at, ctx))
@@ -212,7 +203,7 @@ static void check_deny_entries(struct parser *ps, const struct strv *deny, size_
 {
 	char at[512];
 
-	for (size_t i = from; i < deny->n && !ps->failed; i++) {
+	for (size_t i = from; i < deny->n && !ps->e.failed; i++) {
 		const char *s = deny->v[i];
 
 		enum name_match kind;
@@ -272,7 +263,7 @@ static bool env_key(struct parser *ps, const char *key, json_object *val, const 
 		size_t from = env->pass.n;
 
 		parse_string_array(ps, val, where, NON_EMPTY, &env->pass, NULL);
-		for (size_t i = from; i < env->pass.n && !ps->failed; i++) {
+		for (size_t i = from; i < env->pass.n && !ps->e.failed; i++) {
 			snprintf(at, sizeof(at), "%s[%zu]", where, i - from);
 			if (!valid_env_name(env->pass.v[i]))
 				fail(ps, at, "\"%s\" is not a variable name", env->pass.v[i]);
@@ -306,7 +297,7 @@ static void check_binds(struct parser *ps, const struct strv *binds, const char 
 {
 	char at[512];
 
-	for (size_t i = 0; i < binds->n && !ps->failed; i++) {
+	for (size_t i = 0; i < binds->n && !ps->e.failed; i++) {
 		char *copy = strdup(binds->v[i]), *save = NULL;
 		char *src = strtok_r(copy, ":", &save);
 		char *dst = strtok_r(NULL, ":", &save);
@@ -330,7 +321,7 @@ static void parse_capabilities(struct parser *ps, json_object *val, const char *
 	char at[512];
 
 	parse_string_array(ps, val, where, NON_EMPTY, &names, NULL);
-	for (size_t i = 0; i < names.n && !ps->failed; i++) {
+	for (size_t i = 0; i < names.n && !ps->e.failed; i++) {
 		int cap = cap_from_name(names.v[i]);
 
 		snprintf(at, sizeof(at), "%s[%zu]", where, i);
@@ -380,7 +371,7 @@ static void parse_profile_names(struct parser *ps, json_object *val, const char 
 		fail(ps, where, "expected a profile name or an array of them, got %s",
 		     json_type_word(val));
 	}
-	for (size_t i = from; i < out->n && !ps->failed; i++) {
+	for (size_t i = from; i < out->n && !ps->e.failed; i++) {
 		if (json_object_is_type(val, json_type_array))
 			snprintf(at, sizeof(at), "%s[%zu]", where, i - from);
 		else
@@ -396,7 +387,7 @@ static void check_home_files(struct parser *ps, const struct strv *files, const 
 {
 	char at[512];
 
-	for (size_t i = 0; i < files->n && !ps->failed; i++) {
+	for (size_t i = 0; i < files->n && !ps->e.failed; i++) {
 		const char *s = files->v[i], *colon = strchr(s, ':');
 
 		snprintf(at, sizeof(at), "%s[%zu]", where, i);
@@ -482,7 +473,7 @@ static bool profile_key(struct parser *ps, const char *key, json_object *val, co
 		size_t from = ac->agent->commands.n;
 
 		parse_string_array(ps, val, where, NON_EMPTY, &ac->agent->commands, NULL);
-		for (size_t i = from; i < ac->agent->commands.n && !ps->failed; i++)
+		for (size_t i = from; i < ac->agent->commands.n && !ps->e.failed; i++)
 			if (strchr(ac->agent->commands.v[i], '/') && !is_absolute(ac->agent->commands.v[i]))
 				fail(ps, where, "\"%s\" is neither a bare name nor an absolute path",
 				     ac->agent->commands.v[i]);
@@ -551,12 +542,12 @@ static int apply_profile(struct parser *ps, struct agent_policy *a, const char *
 	struct agent_policy prof;
 	struct agent_ctx ac = { .agent = &prof, .is_defaults = true, .is_profile = true };
 	char file[4096], perr[1024];
-	struct parser pps = { .err = perr, .errlen = sizeof(perr) };
+	struct parser pps = { .e = { .err = perr, .errlen = sizeof(perr) } };
 	json_object *root = NULL, *version;
 	char *text;
 	int ret = 0;
 
-	if (profile_find(name, ps->name, file, sizeof(file))) {
+	if (profile_find(name, ps->e.name, file, sizeof(file))) {
 		fail(ps, where, "no profile \"%s\" (looked for %s)", name, file);
 		return -ENOENT;
 	}
@@ -565,7 +556,7 @@ static int apply_profile(struct parser *ps, struct agent_policy *a, const char *
 		fail(ps, where, "profile \"%s\": %s", name, perr);
 		return -EINVAL;
 	}
-	pps.name = file;
+	pps.e.name = file;
 	agent_init(&prof);
 	root = parse_json(&pps, text);
 	if (root && expect_type(&pps, root, json_type_object, "")) {
@@ -578,7 +569,7 @@ static int apply_profile(struct parser *ps, struct agent_policy *a, const char *
 			for_each_key(&pps, root, "", profile_top_key, &ac, "version, profile");
 	}
 	/* the safeBins of a profile are located in its own file */
-	for (size_t i = 0; !pps.failed && i < prof.exec.safe_bins_where.n; i++) {
+	for (size_t i = 0; !pps.e.failed && i < prof.exec.safe_bins_where.n; i++) {
 		char *w;
 
 		if (asprintf(&w, "%s: %s", file, prof.exec.safe_bins_where.v[i]) < 0) {
@@ -588,7 +579,7 @@ static int apply_profile(struct parser *ps, struct agent_policy *a, const char *
 		free(prof.exec.safe_bins_where.v[i]);
 		prof.exec.safe_bins_where.v[i] = w;
 	}
-	if (pps.failed) {
+	if (pps.e.failed) {
 		fail(ps, where, "profile \"%s\": %s", name, perr);
 		ret = -EINVAL;
 	} else if (note_contributions(&prof, name) || agent_merge_layer(a, &prof)) {
@@ -689,7 +680,7 @@ static bool top_key(struct parser *ps, const char *key, json_object *val, const 
 			for_each_key(ps, spec, at, agent_key, &ac,
 				     "confined, workspace, user, binds, network, capabilities, profile, "
 				     "homeFiles, exec, fs, env");
-			if (ps->failed)
+			if (ps->e.failed)
 				return true;
 		}
 	} else {
@@ -755,7 +746,7 @@ static json_object *parse_json(struct parser *ps, const char *text)
 
 struct policy *policy_parse(const char *text, const char *name, char *err, size_t errlen)
 {
-	struct parser ps = { .name = name, .err = err, .errlen = errlen };
+	struct parser ps = { .e = { .name = name, .err = err, .errlen = errlen } };
 	struct policy *p = calloc(1, sizeof(*p));
 	json_object *root = NULL, *version;
 
@@ -774,7 +765,7 @@ struct policy *policy_parse(const char *text, const char *name, char *err, size_
 		goto fail;
 	}
 	for_each_key(&ps, root, "", top_key, p, "version, defaults, agents, approvals");
-	if (ps.failed || apply_profiles(&ps, &p->defaults, "defaults.profile"))
+	if (ps.e.failed || apply_profiles(&ps, &p->defaults, "defaults.profile"))
 		goto fail;
 	for (size_t i = 0; i < p->n_agents; i++) {
 		char where[512];
