@@ -28,6 +28,7 @@
 
 #include "array.h"
 #include "audit_checks.h"
+#include "bind.h"
 #include "cgroup.h"
 #include "commands.h"
 #include "control.h"
@@ -1738,24 +1739,10 @@ static int collect_patterns(const struct policy *p, struct strv *out)
 	return 0;
 }
 
-/* "SRC:DST[:ro|:rw]" (validated by the policy parser); no mode means read-only. */
-static void bind_parts(const char *bind, char *src, size_t srclen, char *dst, size_t dstlen,
-		       bool *ro)
-{
-	size_t n = strcspn(bind, ":");
-	const char *rest = bind[n] ? bind + n + 1 : "";
-	size_t m = strcspn(rest, ":");
-
-	snprintf(src, srclen, "%.*s", (int)n, bind);
-	snprintf(dst, dstlen, "%.*s", (int)m, rest);
-	*ro = !rest[m] || strcmp(rest + m + 1, "rw");
-}
-
 int audit_check_secrets(const struct audit_ctx *ctx, struct audit_report *r)
 {
 	struct secret_scan s = { .ctx = ctx, .budget = SECRETS_MAX_ENTRIES, .r = r };
-	char where[PATH_MAX + 128], src[PATH_MAX], dst[PATH_MAX];
-	bool ro;
+	char where[PATH_MAX + 128];
 
 	if (!ctx->policy)
 		return -ENODATA;
@@ -1776,10 +1763,13 @@ int audit_check_secrets(const struct audit_ctx *ctx, struct audit_report *r)
 			scan_root(&s, a->workspace, where);
 		}
 		for (size_t j = 0; !s.err && j < a->binds.n; j++) {
-			bind_parts(a->binds.v[j], src, sizeof(src), dst, sizeof(dst), &ro);
+			struct bind b;
+
+			if (bind_parse(a->binds.v[j], &b))
+				continue; /* validated by the policy parser */
 			snprintf(where, sizeof(where), "a directory agent %s sees %s at %s", a->name,
-				 ro ? "read-only" : "read-write", dst);
-			scan_root(&s, src, where);
+				 b.rw ? "read-write" : "read-only", b.dst);
+			scan_root(&s, b.src, where);
 		}
 	}
 	if (!s.err)
@@ -1803,15 +1793,15 @@ static int push_path(struct strv *paths, struct strv *whats, const char *path, c
 
 int audit_amnesia_paths(const struct agent_policy *a, struct strv *paths, struct strv *whats)
 {
-	char src[PATH_MAX], dst[PATH_MAX], what[PATH_MAX + 64];
+	char what[PATH_MAX + 64];
+	struct bind b;
 	int err = 0;
-	bool ro;
 
 	for (size_t i = 0; !err && i < a->binds.n; i++) {
-		bind_parts(a->binds.v[i], src, sizeof(src), dst, sizeof(dst), &ro);
-		snprintf(what, sizeof(what), "its read-only bind at %s", dst);
-		if (ro)
-			err = push_path(paths, whats, src, what);
+		if (bind_parse(a->binds.v[i], &b) || b.rw)
+			continue;
+		snprintf(what, sizeof(what), "its read-only bind at %s", b.dst);
+		err = push_path(paths, whats, b.src, what);
 	}
 	for (size_t i = 0; !err && i < a->fs.must_read.n; i++)
 		err = push_path(paths, whats, a->fs.must_read.v[i], "fs.mustRead");
@@ -2007,15 +1997,40 @@ int audit_run_probe(const char *agent, uid_t uid, gid_t gid, const struct strv *
 	return ret;
 }
 
+int audit_probe_agent(const struct agent_policy *a, const char *id, const char *verb,
+		      const struct strv *items, audit_probe_fn probe, int *errs,
+		      struct audit_report *r)
+{
+	const char *user = a->user ?: DEFAULT_AGENT_USER;
+	char msg[512] = "", fix[512];
+	uid_t uid;
+	gid_t gid;
+	int ret;
+
+	if (user_ids(user, &uid, &gid)) {
+		snprintf(fix, sizeof(fix), "create the user or change agents.%s.user", a->name);
+		return audit_add(r, id, AUDIT_HIGH, fix,
+				 "agent %s runs as user \"%s\", which this host does not have",
+				 a->name, user);
+	}
+	ret = audit_run_probe(a->name, uid, gid, items, probe, errs, msg, sizeof(msg));
+	if (ret == -ENOMEM)
+		return ret;
+	if (ret) {
+		snprintf(fix, sizeof(fix), "warden run --agent %s --no-sandbox -- true fails the "
+			 "same way; fix that first", a->name);
+		return audit_add(r, id, AUDIT_HIGH, fix, "cannot check what agent %s can %s: %s",
+				 a->name, verb, msg[0] ? msg : strerror(-ret));
+	}
+	return 1;
+}
+
 int audit_check_amnesia(const struct audit_ctx *ctx, const struct agent_policy *a,
 			struct audit_report *r)
 {
 	const char *user = a->user ?: DEFAULT_AGENT_USER;
 	struct strv paths = {}, whats = {};
-	char msg[512], fix[512];
 	int *errs = NULL, ret;
-	uid_t uid;
-	gid_t gid;
 
 	if (!a->confined)
 		return 0;
@@ -2024,31 +2039,14 @@ int audit_check_amnesia(const struct audit_ctx *ctx, const struct agent_policy *
 	ret = audit_amnesia_paths(a, &paths, &whats);
 	if (ret || !paths.n)
 		goto out;
-	if (user_ids(user, &uid, &gid)) {
-		snprintf(fix, sizeof(fix), "create the user or change agents.%s.user", a->name);
-		ret = audit_add(r, "agent.amnesia", AUDIT_HIGH, fix,
-				"agent %s runs as user \"%s\", which this host does not have",
-				a->name, user);
-		goto out;
-	}
 	errs = calloc(paths.n, sizeof(*errs));
 	if (!errs) {
 		ret = -ENOMEM;
 		goto out;
 	}
-	msg[0] = '\0';
-	ret = audit_run_probe(a->name, uid, gid, &paths, probe_open, errs, msg, sizeof(msg));
-	if (ret == -ENOMEM)
-		goto out;
-	if (ret) {
-		snprintf(fix, sizeof(fix), "warden run --agent %s --no-sandbox -- true fails the "
-			 "same way; fix that first", a->name);
-		ret = audit_add(r, "agent.amnesia", AUDIT_HIGH, fix,
-				"cannot check what agent %s can read: %s", a->name,
-				msg[0] ? msg : strerror(-ret));
-		goto out;
-	}
-	ret = audit_amnesia_findings(a->name, user, &paths, &whats, errs, r);
+	ret = audit_probe_agent(a, "agent.amnesia", "read", &paths, probe_open, errs, r);
+	if (ret > 0)
+		ret = audit_amnesia_findings(a->name, user, &paths, &whats, errs, r);
 out:
 	free(errs);
 	strv_free(&paths);

@@ -153,6 +153,15 @@ int audit_amnesia_findings(const char *agent, const char *user, const struct str
 typedef int (*audit_probe_fn)(const char *item);
 int audit_run_probe(const char *agent, uid_t uid, gid_t gid, const struct strv *paths,
 		    audit_probe_fn probe, int *errs, char *msg, size_t msglen);
+/*
+ * audit_run_probe as agent a's user, saying in a finding (id) when it
+ * cannot: the user is missing, or the probe cannot start ("cannot check
+ * what agent A can VERB"). 1 when it ran (errs set), 0 when a finding says
+ * why not, -errno.
+ */
+int audit_probe_agent(const struct agent_policy *a, const char *id, const char *verb,
+		      const struct strv *items, audit_probe_fn probe, int *errs,
+		      struct audit_report *r);
 
 /*
  * 10. Reach: the same probe connects (TCP) to every network.mustReach

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bind.h"
 #include "fs_rules.h"
 #include "resolve.h"
 #include "sandbox.h"
@@ -170,17 +171,10 @@ static int add_binds(struct fs_builder *b, const struct agent_policy *a)
 	int ret = 0;
 
 	for (size_t i = 0; !ret && i < a->binds.n; i++) {
-		char *copy = strdup(a->binds.v[i]), *save = NULL;
-		char *src = copy ? strtok_r(copy, ":", &save) : NULL;
-		char *dst = src ? strtok_r(NULL, ":", &save) : NULL;
-		char *mode = dst ? strtok_r(NULL, ":", &save) : NULL;
+		struct bind bd;
 
-		if (!src || !dst)
-			ret = -ENOMEM;
-		else
-			ret = add_path(b, src, mode && !strcmp(mode, "rw") ? FS_READ | FS_WRITE : FS_READ,
-				       true, "bind source");
-		free(copy);
+		ret = bind_parse(a->binds.v[i], &bd) ?:
+		      add_path(b, bd.src, bd.rw ? FS_READ | FS_WRITE : FS_READ, true, "bind source");
 	}
 	return ret;
 }
@@ -254,10 +248,9 @@ static int check_conflicts(const struct policy *p, const struct agent_policy *a,
 			return -EINVAL;
 		}
 	for (size_t i = 0; i < a->binds.n; i++) {
-		char src[PATH_MAX];
+		struct bind bd;
 
-		snprintf(src, sizeof(src), "%.*s", (int)strcspn(a->binds.v[i], ":"), a->binds.v[i]);
-		if ((deny = denied_by(a, src))) {
+		if (!bind_parse(a->binds.v[i], &bd) && (deny = denied_by(a, bd.src))) {
 			snprintf(err, errlen, "%s: agents.%s: bind \"%s\" is denied by fs.deny \"%s\": "
 				 "the agent could never use it", p->path, a->name, a->binds.v[i], deny);
 			return -EINVAL;

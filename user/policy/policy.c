@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <json-c/json.h>
 
+#include "bind.h"
 #include "caps.h"
 #include "json.h"
 #include "pattern.h"
@@ -298,18 +299,17 @@ static void check_binds(struct parser *ps, const struct strv *binds, const char 
 	char at[512];
 
 	for (size_t i = 0; i < binds->n && !ps->e.failed; i++) {
-		char *copy = strdup(binds->v[i]), *save = NULL;
-		char *src = strtok_r(copy, ":", &save);
-		char *dst = strtok_r(NULL, ":", &save);
-		char *mode = strtok_r(NULL, ":", &save);
-		char *extra = strtok_r(NULL, ":", &save);
+		struct bind b;
+		int ret = bind_parse(binds->v[i], &b);
 
 		snprintf(at, sizeof(at), "%s[%zu]", where, i);
-		if (!src || !dst || extra || !is_absolute(src) || !is_absolute(dst))
+		if (ret == -EINVAL)
 			fail(ps, at, "\"%s\" is not SRC:DST[:ro|:rw] with absolute paths", binds->v[i]);
-		else if (mode && strcmp(mode, "ro") && strcmp(mode, "rw"))
-			fail(ps, at, "bind mode \"%s\" is neither \"ro\" nor \"rw\"", mode);
-		free(copy);
+		else if (ret == -ENOTSUP)
+			fail(ps, at, "bind mode \"%s\" is neither \"ro\" nor \"rw\"",
+			     strrchr(binds->v[i], ':') + 1);
+		else if (ret)
+			fail(ps, at, "\"%s\": a path of PATH_MAX bytes or more", binds->v[i]);
 	}
 }
 

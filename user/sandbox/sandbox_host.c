@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bind.h"
 #include "cgroup.h"
 #include "sandbox_host.h"
 
@@ -68,18 +69,6 @@ static int check_below(const char *host, const char *rest, char *bad, size_t len
 	return 0;
 }
 
-static void bind_split(const char *bind, char *src, size_t srclen, char *dst, size_t dstlen,
-		       bool *rw)
-{
-	size_t n = strcspn(bind, ":");
-	const char *rest = bind[n] ? bind + n + 1 : "";
-	size_t m = strcspn(rest, ":");
-
-	snprintf(src, srclen, "%.*s", (int)n, bind);
-	snprintf(dst, dstlen, "%.*s", (int)m, rest);
-	*rw = rest[m] && !strcmp(rest + m + 1, "rw");
-}
-
 int sandbox_check_destinations(const struct sandbox_spec *s, char *why, size_t len)
 {
 	struct writable_tree *trees = calloc(s->binds.n + 2, sizeof(*trees));
@@ -97,11 +86,16 @@ int sandbox_check_destinations(const struct sandbox_spec *s, char *why, size_t l
 		snprintf(trees[n++].host, PATH_MAX, "%s", s->workspace);
 	}
 	for (size_t i = 0; !ret && i < s->binds.n; i++) {
-		char src[PATH_MAX], dst[PATH_MAX], bad[PATH_MAX] = "";
+		struct bind bd;
+		char bad[PATH_MAX] = "", *src = bd.src, *dst = bd.dst;
 		size_t best = 0, at = 0;
-		bool rw;
 
-		bind_split(s->binds.v[i], src, sizeof(src), dst, sizeof(dst), &rw);
+		ret = bind_parse(s->binds.v[i], &bd);
+		if (ret) { /* the policy parser accepts no such bind: refuse it, never guess */
+			snprintf(why, len, "bind %s: not SRC:DST[:ro|:rw] with absolute paths",
+				 s->binds.v[i]);
+			break;
+		}
 		/* the deepest tree mounted before this bind is where bwrap creates dst */
 		for (size_t t = 0; t < n; t++) {
 			size_t c = covers(trees[t].inside, dst);
@@ -119,7 +113,7 @@ int sandbox_check_destinations(const struct sandbox_spec *s, char *why, size_t l
 			else if (ret)
 				snprintf(why, len, "bind destination %s: %s", dst, strerror(-ret));
 		}
-		if (rw && !ret) {
+		if (bd.rw && !ret) {
 			snprintf(trees[n].inside, PATH_MAX, "%s", dst);
 			snprintf(trees[n++].host, PATH_MAX, "%s", src);
 		}
