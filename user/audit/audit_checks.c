@@ -1963,34 +1963,23 @@ int audit_run_probe(const char *agent, uid_t uid, gid_t gid, const struct strv *
 		    audit_probe_fn probe, int *errs, char *msg, size_t msglen)
 {
 	struct probe_head h = {};
-	int fds[2], ret;
-	pid_t pid;
+	int ours, theirs, ret;
+	pid_t pid = fork_piped(SPAWN_STDOUT, &ours, &theirs);
 
-	if (pipe2(fds, O_CLOEXEC))
-		return -errno;
-	fflush(NULL); /* the child must not flush our buffers a second time */
-	pid = fork();
-	if (pid < 0) {
-		ret = -errno;
-		close(fds[0]);
-		close(fds[1]);
-		return ret;
-	}
-	if (pid == 0) {
-		close(fds[0]);
-		probe_child(agent, uid, gid, paths, probe, fds[1]);
-	}
-	close(fds[1]);
-	ret = read_exact(fds[0], &h, sizeof(h), PROBE_TIMEOUT_MS);
+	if (pid < 0)
+		return pid;
+	if (pid == 0)
+		probe_child(agent, uid, gid, paths, probe, theirs);
+	ret = read_exact(ours, &h, sizeof(h), PROBE_TIMEOUT_MS);
 	if (!ret && h.err) {
 		snprintf(msg, msglen, "%s", h.msg);
 		ret = -h.err;
 	}
 	if (!ret)
-		ret = read_exact(fds[0], errs, paths->n * sizeof(*errs), PROBE_TIMEOUT_MS);
+		ret = read_exact(ours, errs, paths->n * sizeof(*errs), PROBE_TIMEOUT_MS);
 	if (ret == -ETIMEDOUT || ret == -EPIPE)
 		snprintf(msg, msglen, "the probe %s", ret == -EPIPE ? "died" : "did not answer in time");
-	close(fds[0]);
+	close(ours);
 	kill(pid, SIGKILL); /* it is done or stuck: either way it goes */
 	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 		;

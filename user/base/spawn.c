@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include <sys/wait.h>
@@ -9,16 +10,16 @@
 #include "fileio.h"
 #include "spawn.h"
 
-pid_t spawn_piped(const char *file, char *const argv[], char *const envp[], enum spawn_pipe dir,
-		  int *fd)
+pid_t fork_piped(enum spawn_pipe dir, int *ours, int *theirs)
 {
-	int fds[2], ours, theirs, ret;
+	int fds[2], ret;
 	pid_t pid;
 
 	if (pipe2(fds, O_CLOEXEC))
 		return -errno;
-	ours = dir == SPAWN_STDIN ? fds[1] : fds[0];
-	theirs = dir == SPAWN_STDIN ? fds[0] : fds[1];
+	*ours = dir == SPAWN_STDIN ? fds[1] : fds[0];
+	*theirs = dir == SPAWN_STDIN ? fds[0] : fds[1];
+	fflush(NULL);
 	pid = fork();
 	if (pid < 0) {
 		ret = -errno;
@@ -26,6 +27,18 @@ pid_t spawn_piped(const char *file, char *const argv[], char *const envp[], enum
 		close(fds[1]);
 		return ret;
 	}
+	close(pid ? *theirs : *ours);
+	return pid;
+}
+
+pid_t spawn_piped(const char *file, char *const argv[], char *const envp[], enum spawn_pipe dir,
+		  int *fd)
+{
+	int ours, theirs;
+	pid_t pid = fork_piped(dir, &ours, &theirs);
+
+	if (pid < 0)
+		return pid;
 	if (pid == 0) {
 		if (dir == SPAWN_STDIN) {
 			if (dup2(theirs, 0) < 0)
@@ -42,7 +55,6 @@ pid_t spawn_piped(const char *file, char *const argv[], char *const envp[], enum
 			execvp(file, argv);
 		_exit(127);
 	}
-	close(theirs);
 	*fd = ours;
 	return pid;
 }

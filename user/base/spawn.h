@@ -14,6 +14,15 @@ enum spawn_pipe {
 };
 
 /*
+ * fork() with a pipe between parent and child: *ours is the parent's end
+ * (dir as for spawn_piped: SPAWN_STDOUT, the child writes), *theirs the
+ * child's; each side gets only its own (close-on-exec). stdio is flushed
+ * first so the child cannot write the parent's buffers again. What fork()
+ * returns, or -errno.
+ */
+pid_t fork_piped(enum spawn_pipe dir, int *ours, int *theirs);
+
+/*
  * Starts file with argv, connected to the caller by one pipe (*fd, close-
  * on-exec). envp NULL: the caller's environment, and file is looked up on
  * PATH (execvp); else exactly envp (execve). The child's pid, or -errno.

@@ -23,12 +23,44 @@ static bool same_request(json_object *a, json_object *b)
 	return true;
 }
 
+/* A new request at the end of q (room for one pid when it holds processes); info is kept. */
+static struct approval *queue_new(struct approval_queue *q, uint32_t agent_id, const char *agent,
+				  json_object *info, uint64_t now_ms, uint64_t timeout_ms,
+				  bool holds)
+{
+	struct approval *a;
+
+	if (ARRAY_GROW(q->v, NULL, q->n + 1))
+		return NULL;
+	a = &q->v[q->n];
+	memset(a, 0, sizeof(*a));
+	a->agent = strdup(agent);
+	if (holds) {
+		a->pids = malloc(sizeof(*a->pids));
+		a->pidfds = malloc(sizeof(*a->pidfds));
+	}
+	if (!a->agent || (holds && (!a->pids || !a->pidfds))) {
+		free(a->pids);
+		free(a->pidfds);
+		free(a->agent);
+		return NULL;
+	}
+	a->id = ++q->next_id;
+	a->agent_id = agent_id;
+	a->info = info;
+	a->created_ms = now_ms;
+	a->deadline_ms = now_ms + timeout_ms;
+	q->n++;
+	return a;
+}
+
 struct approval *approvals_add(struct approval_queue *q, uint32_t agent_id, const char *agent,
 			       pid_t pid, int pidfd, uint64_t dev, uint64_t ino, json_object *info,
 			       uint64_t now_ms, uint64_t timeout_ms, bool fallback_allow,
 			       bool *merged)
 {
 	struct approval *a;
+
 	*merged = false;
 	for (size_t i = 0; i < q->n; i++) {
 		a = &q->v[i];
@@ -44,31 +76,15 @@ struct approval *approvals_add(struct approval_queue *q, uint32_t agent_id, cons
 		*merged = true;
 		return a;
 	}
-	if (ARRAY_GROW(q->v, NULL, q->n + 1))
+	a = queue_new(q, agent_id, agent, info, now_ms, timeout_ms, true);
+	if (!a)
 		return NULL;
-	a = &q->v[q->n];
-	memset(a, 0, sizeof(*a));
-	a->pids = malloc(sizeof(*a->pids));
-	a->pidfds = malloc(sizeof(*a->pidfds));
-	a->agent = strdup(agent);
-	if (!a->pids || !a->pidfds || !a->agent) {
-		free(a->pids);
-		free(a->pidfds);
-		free(a->agent);
-		return NULL;
-	}
-	a->id = ++q->next_id;
-	a->agent_id = agent_id;
 	a->pids[0] = pid;
 	a->pidfds[0] = pidfd;
 	a->n_pids = 1;
 	a->dev = dev;
 	a->ino = ino;
-	a->info = info;
-	a->created_ms = now_ms;
-	a->deadline_ms = now_ms + timeout_ms;
 	a->fallback_allow = fallback_allow;
-	q->n++;
 	return a;
 }
 
@@ -87,21 +103,11 @@ struct approval *approvals_add_net(struct approval_queue *q, uint32_t agent_id, 
 			return a;
 		}
 	}
-	if (ARRAY_GROW(q->v, NULL, q->n + 1))
+	a = queue_new(q, agent_id, agent, info, now_ms, timeout_ms, false);
+	if (!a)
 		return NULL;
-	a = &q->v[q->n];
-	memset(a, 0, sizeof(*a));
-	a->agent = strdup(agent);
-	if (!a->agent)
-		return NULL;
-	a->id = ++q->next_id;
 	a->kind = APPROVAL_NET;
-	a->agent_id = agent_id;
-	a->info = info;
-	a->created_ms = now_ms;
-	a->deadline_ms = now_ms + timeout_ms;
 	a->fallback_allow = false; /* nothing waits: a timeout grants nothing */
-	q->n++;
 	return a;
 }
 
