@@ -191,4 +191,21 @@ int audit_state_load(const char *path, uint64_t *events_dropped);
 /* Written atomically (rename), parent directories created 0700. */
 int audit_state_save(const char *path, uint64_t events_dropped, time_t now);
 
+/* Shared by the check files (report.c). */
+/* The host's name for a path under the root, for messages. */
+const char *audit_shown(const struct audit_ctx *ctx, const char *path);
+/* Iterates over the lines of a mutable buffer, cutting it at each '\n'. */
+#define for_each_line(line, next, buf) \
+	for (char *line = (buf), *next = NULL; line; line = next) \
+		if ((next = strchr(line, '\n')) ? (*next++ = '\0', 1) : 1)
+/* s without leading and trailing white space (s itself is cut). */
+char *audit_trim(char *s);
+bool audit_starts_with(const char *s, const char *prefix);
+/* The first line of a tool's output, for a message ("no output" for none). */
+void audit_first_line(const char *text, char *out, size_t len);
+/* The directory part of path ("." for a bare name). */
+void audit_parent_dir(const char *path, char *out, size_t len);
+/* A directory that holds at least one entry. */
+bool audit_dir_has_entries(const char *path);
+
 #endif
