@@ -110,6 +110,27 @@ struct daemon {
 /* daemon.c */
 int daemon_reload(struct daemon *d, const char *file, char *err, size_t errlen);
 
+/* cgroups.c: flags as for enforcer_add_cgroup */
+int track_cgroup(struct daemon *d, const char *path, uint32_t agent, bool is_run,
+		 uint32_t flags);
+void untrack_cgroup(struct daemon *d, size_t i);
+/* Forgets (and removes) runs' cgroups that emptied. */
+void sweep_cgroups(struct daemon *d);
+/* At start-up: the cgroups under WARDEN_CGROUP_DIR and those the pinned map registers. */
+void adopt_existing_cgroups(struct daemon *d);
+void adopt_registered_cgroups(struct daemon *d);
+
+/* watch.c: inotify on the directories allowlisted binaries were found in */
+void rewatch(struct daemon *d);
+void on_inotify(struct daemon *d);
+void reresolve_if_due(struct daemon *d);
+
+/* status.c: op "status" */
+json_object *handle_status(struct daemon *d);
+
+/* server.c: the control socket's clients */
+void accept_clients(struct daemon *d);
+
 /* daemon_events.c: ev gets a seq and goes everywhere; ev is consumed */
 void publish(struct daemon *d, json_object *ev);
 /* Writes out what publish buffered: after each batch of ring-buffer records. */
