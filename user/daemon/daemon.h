@@ -25,6 +25,7 @@
 #include "warden.h"
 
 struct enforcer;
+struct file_id;
 struct ring_buffer;
 
 struct managed_cgroup {
@@ -161,8 +162,53 @@ void approvals_notify(struct daemon *d, const struct approval *a);
 void publish_decision(struct daemon *d, uint64_t id, const char *agent, json_object *info,
 		      const pid_t *pids, size_t n, bool allow, const char *decision,
 		      const char *detail);
+
+/* held_process.c: what a held process is, from /proc and the kernel's record */
+enum held_check {
+	HC_WAIT,    /* still on its way to the stop */
+	HC_STOPPED, /* in the stop it entered when held, never woken */
+	HC_ESCAPED, /* it ran while held */
+	HC_GONE,
+};
+
+/*
+ * Where held process pid is, from the kernel's record and /proc: the kernel
+ * marks the stop right before the task sleeps (nvcsw then), the sleep adds
+ * one voluntary switch, and only a wake-up (it ran) adds more.
+ */
+enum held_check held_check(struct daemon *d, pid_t pid);
 /* argv of a running process from /proc/PID/cmdline, at most max bytes (*truncated beyond). */
 json_object *cmdline_json(pid_t pid, size_t max, bool *truncated);
+/* /proc/PID/stat starttime (clock ticks since boot); 0 when gone. */
+uint64_t proc_starttime(pid_t pid);
+int pidfd_open_(pid_t pid);
+int pidfd_signal(int pidfd, int sig);
+/* What a human needs beyond the exec event: binary, user, parent. */
+void describe(json_object *info, pid_t pid, pid_t ppid, uid_t uid);
+/* The script a held interpreter runs (flags EXEC_F_*), or NULL with why in *err. */
+json_object *script_json(pid_t pid, json_object *info, uint32_t flags, uint64_t kdev,
+			 uint64_t kino, const char **err);
+/* Whether every process of a still runs the script its request showed. */
+bool script_unchanged(const struct approval *a);
+/* Whether the agent may change the binary pid runs (uid: the process's). */
+bool binary_writable(pid_t pid, uint32_t flags, uid_t uid);
+
+/* holds.c: held execs on their way to the stop */
+void drop_waiting(struct daemon *d, size_t i);
+void take_hold(struct daemon *d, json_object *ev, uint32_t agent_id, uint64_t dev,
+	       uint64_t ino, uint32_t flags, uint64_t script_dev, uint64_t script_ino);
+
+/* daemon_approvals.c, for holds.c */
+void watch_pidfd(struct daemon *d, int pidfd);
+void forget_process(struct daemon *d, pid_t pid, int pidfd);
+void kill_escaped(struct daemon *d, uint64_t id, const char *agent, json_object *info,
+		  pid_t pid, int pidfd, const char *detail);
+
+/* always.c: --always, bound to a file's identity and content */
+int persist_always(const char *agent, const char *path, const struct file_id *id,
+		   const char *sha256, char *err, size_t errlen);
+/* The identity and content hash of the binary a's processes run. */
+int held_binary(struct daemon *d, const struct approval *a, struct file_id *id, char *hex);
 
 /*
  * net_daemon.c, layer 6 in the daemon: the egress sets in the kernel maps,
