@@ -163,6 +163,8 @@ void publish_decision(struct daemon *d, uint64_t id, const char *agent, json_obj
 		      const pid_t *pids, size_t n, bool allow, const char *decision,
 		      const char *detail);
 
+#define ARGV_SHOWN_MAX (64 << 10) /* argv bytes shown whole; beyond: argvTruncated */
+
 /* held_process.c: what a held process is, from /proc and the kernel's record */
 enum held_check {
 	HC_WAIT,    /* still on its way to the stop */

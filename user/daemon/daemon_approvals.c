@@ -39,7 +39,6 @@
 #include "resolve.h"
 #include "spawn.h"
 
-#define ARGV_SHOWN_MAX (64 << 10)  /* argv bytes shown whole; beyond: argvTruncated */
 
 /* Runs approvals.notify with the request on stdin; never waits for it. */
 void approvals_notify(struct daemon *d, const struct approval *a)

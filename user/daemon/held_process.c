@@ -21,7 +21,6 @@
 #include "hash.h"
 #include "resolve.h"
 
-#define ARGV_SHOWN_MAX (64 << 10)  /* argv bytes shown whole; beyond: argvTruncated */
 #define SCRIPT_HASH_MAX (16 << 20) /* scripts hashed for a request */
 
 int pidfd_open_(pid_t pid)

@@ -14,7 +14,6 @@
 #include "enforcer.h"
 #include "log.h"
 
-#define ARGV_SHOWN_MAX (64 << 10)  /* argv bytes shown whole; beyond: argvTruncated */
 #define STOP_WAIT_MS 5000          /* a hold that never reaches its stop is killed */
 #define SETTLE_POLL_NS 5000000     /* 5 ms */
 
