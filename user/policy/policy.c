@@ -8,124 +8,17 @@
  */
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
-#include <stddef.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-#include <json-c/json.h>
 
 #include "bind.h"
 #include "caps.h"
-#include "json.h"
+#include "parser.h"
 #include "pattern.h"
 #include "policy.h"
 #include "profile.h"
 
 #define POLICY_VERSION 1
-#define MAX_POLICY_BYTES (16 << 20)
-
-struct parser {
-	struct json_error e; /* the file's name for messages, and its first error */
-};
-
-static void fail(struct parser *ps, const char *where, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void fail(struct parser *ps, const char *where, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	json_vfail(&ps->e, where, fmt, ap);
-	va_end(ap);
-}
-
-static void join_where(char *out, size_t len, const char *where, const char *key)
-{
-	snprintf(out, len, "%s%s%s", where, where[0] ? "." : "", key);
-}
-
-static bool expect_type(struct parser *ps, json_object *o, json_type type, const char *where)
-{
-	static const char *const words[] = {
-		[json_type_boolean] = "a boolean", [json_type_int] = "an integer",
-		[json_type_object] = "an object",  [json_type_array] = "an array",
-		[json_type_string] = "a string",
-	};
-
-	if (json_object_is_type(o, type))
-		return true;
-	fail(ps, where, "expected %s, got %s", words[type], json_type_word(o));
-	return false;
-}
-
-/* One of a fixed set of words; returns its index or -1 (after failing). */
-static int parse_enum(struct parser *ps, json_object *o, const char *where,
-		      const char *const *words, size_t n)
-{
-	char choices[256] = "";
-
-	if (!expect_type(ps, o, json_type_string, where))
-		return -1;
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(json_object_get_string(o), words[i]))
-			return (int)i;
-	for (size_t i = 0; i < n; i++)
-		snprintf(choices + strlen(choices), sizeof(choices) - strlen(choices), "%s\"%s\"",
-			 i ? (i + 1 == n ? " or " : ", ") : "", words[i]);
-	fail(ps, where, "expected %s, got \"%s\"", choices, json_object_get_string(o));
-	return -1;
-}
-
-static char *parse_string(struct parser *ps, json_object *o, const char *where)
-{
-	char *s;
-
-	if (!expect_type(ps, o, json_type_string, where))
-		return NULL;
-	s = strdup(json_object_get_string(o));
-	if (!s)
-		fail(ps, where, "out of memory");
-	return s;
-}
-
-static bool is_absolute(const char *s)
-{
-	return s[0] == '/';
-}
-
-enum string_rule { ANY_STRING, ABSOLUTE_PATH, NON_EMPTY };
-
-/* An array of strings appended to out; where_out (optional) gets each entry's location. */
-static void parse_string_array(struct parser *ps, json_object *o, const char *where,
-			       enum string_rule rule, struct strv *out, struct strv *where_out)
-{
-	char at[512];
-
-	if (!expect_type(ps, o, json_type_array, where))
-		return;
-	for (size_t i = 0; i < json_object_array_length(o) && !ps->e.failed; i++) {
-		json_object *item = json_object_array_get_idx(o, i);
-		const char *s;
-
-		snprintf(at, sizeof(at), "%s[%zu]", where, i);
-		if (!expect_type(ps, item, json_type_string, at))
-			return;
-		s = json_object_get_string(item);
-		if (!s[0]) {
-			fail(ps, at, "empty string");
-			return;
-		}
-		if (rule == ABSOLUTE_PATH && !is_absolute(s)) {
-			fail(ps, at, "\"%s\" is not an absolute path", s);
-			return;
-		}
-		if (strv_push(out, s) || (where_out && strv_push(where_out, at)))
-			fail(ps, at, "out of memory");
-	}
-}
 
 long long parse_duration_ms(const char *s)
 {
@@ -145,26 +38,6 @@ long long parse_duration_ms(const char *s)
 		if (!strcmp(end, units[i].unit))
 			return n * units[i].ms;
 	return -1;
-}
-
-/* Calls fn for every key of o; an unknown key (fn returns false) fails. */
-typedef bool (*key_fn)(struct parser *ps, const char *key, json_object *val, const char *where,
-		       void *ctx);
-
-static void for_each_key(struct parser *ps, json_object *o, const char *where, key_fn fn,
-			 void *ctx, const char *known)
-{
-	char at[512];
-
-	if (!expect_type(ps, o, json_type_object, where))
-		return;
-	json_object_object_foreach(o, key, val) {
-		if (ps->e.failed)
-			return;
-		join_where(at, sizeof(at), where, key);
-		if (!fn(ps, key, val, at, ctx))
-			fail(ps, at, "unknown key \"%s\" (known here: %s)", key, known);
-	}
 }
 
 static bool exec_key(struct parser *ps, const char *key, json_object *val, const char *where,
@@ -502,8 +375,6 @@ static bool profile_top_key(struct parser *ps, const char *key, json_object *val
 	return true;
 }
 
-static json_object *parse_json(struct parser *ps, const char *text);
-static char *read_text_file(const char *file, char *err, size_t errlen);
 
 /* What a profile brings, one line a value, for `warden check`. */
 static int note_contributions(struct agent_policy *prof, const char *name)
@@ -689,61 +560,6 @@ static bool top_key(struct parser *ps, const char *key, json_object *val, const 
 	return true;
 }
 
-static void locate_offset(const char *text, size_t off, int *line, int *col)
-{
-	*line = 1;
-	*col = 1;
-	for (size_t i = 0; i < off && text[i]; i++) {
-		if (text[i] == '\n') {
-			(*line)++;
-			*col = 1;
-		} else {
-			(*col)++;
-		}
-	}
-}
-
-static json_object *parse_json(struct parser *ps, const char *text)
-{
-	json_tokener *tok = json_tokener_new();
-	size_t len = strlen(text);
-	json_object *root;
-	int line, col;
-
-	if (!tok) {
-		fail(ps, "", "out of memory");
-		return NULL;
-	}
-	root = json_tokener_parse_ex(tok, text, (int)len);
-	if (!root || json_tokener_get_error(tok) != json_tokener_success) {
-		enum json_tokener_error jerr = json_tokener_get_error(tok);
-		char at[64];
-
-		locate_offset(text, json_tokener_get_parse_end(tok), &line, &col);
-		snprintf(at, sizeof(at), "line %d, column %d", line, col);
-		fail(ps, at, "invalid JSON: %s",
-		     jerr == json_tokener_continue ? "unexpected end of file"
-						   : json_tokener_error_desc(jerr));
-		json_object_put(root);
-		root = NULL;
-	} else if (json_tokener_get_parse_end(tok) < len) {
-		const char *rest = text + json_tokener_get_parse_end(tok);
-
-		rest += strspn(rest, " \t\r\n");
-		if (*rest) {
-			locate_offset(text, (size_t)(rest - text), &line, &col);
-			char at[64];
-
-			snprintf(at, sizeof(at), "line %d, column %d", line, col);
-			fail(ps, at, "invalid JSON: text after the policy object");
-			json_object_put(root);
-			root = NULL;
-		}
-	}
-	json_tokener_free(tok);
-	return root;
-}
-
 struct policy *policy_parse(const char *text, const char *name, char *err, size_t errlen)
 {
 	struct parser ps = { .e = { .name = name, .err = err, .errlen = errlen } };
@@ -789,37 +605,6 @@ fail:
 	return NULL;
 }
 
-/* The whole of a policy-sized text file, or NULL with "FILE: reason" in err. */
-static char *read_text_file(const char *file, char *err, size_t errlen)
-{
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f;
-
-	f = fopen(file, "re");
-	if (!f) {
-		snprintf(err, errlen, "%s: cannot read: %s", file, strerror(errno));
-		return NULL;
-	}
-	text = malloc(MAX_POLICY_BYTES + 1);
-	if (text)
-		len = fread(text, 1, MAX_POLICY_BYTES + 1, f);
-	if (!text || ferror(f)) {
-		snprintf(err, errlen, "%s: cannot read: %s", file, strerror(errno ?: ENOMEM));
-	} else if (len > MAX_POLICY_BYTES) {
-		snprintf(err, errlen, "%s: larger than %d MiB", file, MAX_POLICY_BYTES >> 20);
-	} else if (memchr(text, '\0', len)) {
-		snprintf(err, errlen, "%s: not a text file (contains a NUL byte)", file);
-	} else {
-		text[len] = '\0';
-		fclose(f);
-		return text;
-	}
-	free(text);
-	fclose(f);
-	return NULL;
-}
-
 struct policy *policy_load(const char *file, char *err, size_t errlen)
 {
 	struct policy *p;
@@ -830,99 +615,4 @@ struct policy *policy_load(const char *file, char *err, size_t errlen)
 	p = policy_parse(text, file, err, errlen);
 	free(text);
 	return p;
-}
-
-static int try_profile_dir(const char *dir, const char *name, char *out, size_t outlen,
-			   char *tried, size_t triedlen)
-{
-	size_t used = strlen(tried);
-
-	snprintf(out, outlen, "%s/%s.json", dir, name);
-	if (!access(out, R_OK))
-		return 0;
-	snprintf(tried + used, triedlen - used, "%s%s", used ? ", " : "", out);
-	return -ENOENT;
-}
-
-int profile_find(const char *name, const char *policy_path, char *out, size_t outlen)
-{
-	static const char *const fixed[] = { "/etc/warden/profiles", "/usr/share/warden/profiles" };
-	const char *env = getenv("WARDEN_PROFILES");
-	char tried[2048] = "", dir[4096], exe[4096];
-	const char *slash;
-	ssize_t n;
-
-	if (env && env[0]) {
-		char *copy = strdup(env), *save = NULL;
-
-		if (!copy)
-			return -ENOMEM;
-		for (char *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save))
-			if (!try_profile_dir(d, name, out, outlen, tried, sizeof(tried))) {
-				free(copy);
-				return 0;
-			}
-		free(copy);
-		snprintf(out, outlen, "%s", tried);
-		return -ENOENT; /* an explicit list is the whole list */
-	}
-	slash = policy_path ? strrchr(policy_path, '/') : NULL;
-	snprintf(dir, sizeof(dir), "%.*s/profiles", slash ? (int)(slash - policy_path) : 1,
-		 slash ? policy_path : ".");
-	if (!try_profile_dir(dir, name, out, outlen, tried, sizeof(tried)))
-		return 0;
-	if (!try_profile_dir(fixed[0], name, out, outlen, tried, sizeof(tried)))
-		return 0;
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n > 0) {
-		exe[n] = '\0';
-		if ((slash = strrchr(exe, '/'))) {
-			/* a checkout's build/warden, and an installed PREFIX/bin/warden */
-			snprintf(dir, sizeof(dir), "%.*s/../policy/profiles", (int)(slash - exe), exe);
-			if (!try_profile_dir(dir, name, out, outlen, tried, sizeof(tried)))
-				return 0;
-			snprintf(dir, sizeof(dir), "%.*s/../share/warden/profiles", (int)(slash - exe),
-				 exe);
-			if (!try_profile_dir(dir, name, out, outlen, tried, sizeof(tried)))
-				return 0;
-		}
-	}
-	if (!try_profile_dir(fixed[1], name, out, outlen, tried, sizeof(tried)))
-		return 0;
-	snprintf(out, outlen, "%s", tried);
-	return -ENOENT;
-}
-
-
-int policy_apply_overlay(struct policy *p, const char *file, char *err, size_t errlen)
-{
-	struct policy *o;
-
-	if (access(file, F_OK))
-		return 0;
-	o = policy_load(file, err, errlen);
-	if (!o)
-		return -EINVAL;
-	for (size_t i = 0; i < o->n_agents; i++) {
-		struct agent_policy *a = (struct agent_policy *)policy_agent(p, o->agents[i].name);
-		const struct exec_policy *add = &o->agents[i].exec;
-
-		if (!a)
-			continue; /* an agent no longer in the policy: its grants wait */
-		for (size_t j = 0; j < add->safe_bins.n; j++) {
-			char where[1024];
-
-			snprintf(where, sizeof(where), "%s: %s", file, add->safe_bins_where.v[j]);
-			if (strv_contains(&a->exec.safe_bins, add->safe_bins.v[j]))
-				continue;
-			if (strv_push(&a->exec.safe_bins, add->safe_bins.v[j]) ||
-			    strv_push(&a->exec.safe_bins_where, where)) {
-				policy_free(o);
-				snprintf(err, errlen, "%s: out of memory", file);
-				return -ENOMEM;
-			}
-		}
-	}
-	policy_free(o);
-	return 0;
 }
