@@ -5,7 +5,8 @@
  * cron line can run it daily and mail or log only when there is something
  * to do; otherwise one line per finding (and its fix) and exit 1.
  *
- * The checks live in audit_checks.c; this file gathers what they look at
+ * The checks live beside it, one file a group (audit_checks.h); this file
+ * gathers what they look at
  * (options, config, the daemon's status, the policy), runs them, keeps the
  * state between runs and prints.
  */

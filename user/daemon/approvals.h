@@ -26,7 +26,7 @@
 
 enum approval_kind {
 	APPROVAL_EXEC = 0, /* a held exec: its processes wait in their stop */
-	APPROVAL_NET,      /* a refused destination or name (user/net_approvals.c): nothing waits */
+	APPROVAL_NET,      /* a refused destination or name (net_approvals.c): nothing waits */
 };
 
 struct approval {

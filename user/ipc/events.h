@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Ring-buffer records to the event stream's JSON objects (DESIGN.md:
+ * Ring-buffer records to the event stream's JSON objects (the README, `warden events`:
  * ts, seq, type, verdict, agent, pid, comm, path, reason; exec events also
  * argv and cwd) and to one human-readable line.
  */
