@@ -6,9 +6,8 @@
  * to do; otherwise one line per finding (and its fix) and exit 1.
  *
  * The checks live beside it, one file a group (audit_checks.h); this file
- * gathers what they look at
- * (options, config, the daemon's status, the policy), runs them, keeps the
- * state between runs and prints.
+ * gathers what they look at (options, config, the daemon's status, the
+ * policy), runs them, keeps the state between runs and prints.
  */
 #include <errno.h>
 #include <getopt.h>

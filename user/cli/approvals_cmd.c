@@ -7,30 +7,10 @@
 
 #include "commands.h"
 #include "control.h"
+#include "daemon_call.h"
 #include "json.h"
 #include "log.h"
 #include "text.h"
-
-/* Sends req (consumed); the reply when ok, else prints the error and returns NULL. */
-static json_object *call(json_object *req, const char *what)
-{
-	json_object *reply = NULL, *v;
-	char err[1024];
-	int ret = control_call(req, &reply, err, sizeof(err));
-
-	json_object_put(req);
-	if (ret) {
-		log_error("%s: %s", what, err);
-		return NULL;
-	}
-	if (!json_object_object_get_ex(reply, "ok", &v) || !json_object_get_boolean(v)) {
-		log_error("%s: %s", what, json_object_object_get_ex(reply, "error", &v)
-						  ? json_object_get_string(v) : "refused");
-		json_object_put(reply);
-		return NULL;
-	}
-	return reply;
-}
 
 /* "label value" with value escaped: agent-controlled text never reaches the terminal raw. */
 static void print_field(const char *label, const char *value)
@@ -158,7 +138,7 @@ int cmd_approvals(int argc, char **argv)
 		}
 	}
 	json_object_object_add(req, "op", json_object_new_string("approvals"));
-	reply = call(req, "approvals");
+	reply = daemon_call(req, "approvals");
 	if (!reply)
 		return 1;
 	json_object_object_get_ex(reply, "approvals", &list);
@@ -243,7 +223,7 @@ static int decide(int argc, char **argv, bool allow)
 		json_object_object_add(req, "for", json_object_new_string(duration));
 	if (truncated_ok)
 		json_object_object_add(req, "truncatedOk", json_object_new_boolean(1));
-	reply = call(req, allow ? "approve" : "deny");
+	reply = daemon_call(req, allow ? "approve" : "deny");
 	if (!reply)
 		return 1;
 	if (json_get_string(reply, "warning", "")[0])

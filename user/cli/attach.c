@@ -12,6 +12,7 @@
 
 #include "commands.h"
 #include "control.h"
+#include "daemon_call.h"
 #include "log.h"
 
 static void attach_usage(FILE *out)
@@ -39,8 +40,8 @@ int cmd_attach(int argc, char **argv)
 		{},
 	};
 	const char *agent = NULL, *cgroup = NULL;
-	json_object *req, *reply = NULL, *v;
-	char err[1024], abs[PATH_MAX];
+	json_object *req, *reply = NULL;
+	char abs[PATH_MAX];
 	int c, ret = 1;
 
 	while ((c = getopt_long(argc, argv, "a:c:h", opts, NULL)) != -1) {
@@ -63,16 +64,11 @@ int cmd_attach(int argc, char **argv)
 	json_object_object_add(req, "op", json_object_new_string("attach"));
 	json_object_object_add(req, "agent", json_object_new_string(agent));
 	json_object_object_add(req, "cgroup", json_object_new_string(abs));
-	if (control_call(req, &reply, err, sizeof(err))) {
-		log_error("attach: %s", err);
-	} else if (!json_object_object_get_ex(reply, "ok", &v) || !json_object_get_boolean(v)) {
-		log_error("attach: %s", json_object_object_get_ex(reply, "error", &v)
-						? json_object_get_string(v) : "refused");
-	} else {
+	reply = daemon_call(req, "attach");
+	if (reply) {
 		printf("%s is now confined as agent %s\n", abs, agent);
 		ret = 0;
 	}
-	json_object_put(req);
 	json_object_put(reply);
 	return ret;
 }

@@ -11,6 +11,7 @@
 #include "commands.h"
 #include "compile.h"
 #include "control.h"
+#include "daemon_call.h"
 #include "log.h"
 #include "policy.h"
 #include "strv.h"
@@ -143,8 +144,8 @@ int cmd_reload(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
-	json_object *req = json_object_new_object(), *reply = NULL, *v;
-	char err[2048], abs[PATH_MAX];
+	json_object *req = json_object_new_object(), *reply = NULL;
+	char abs[PATH_MAX];
 	int c, ret = 1;
 
 	while ((c = getopt_long(argc, argv, "p:h", opts, NULL)) != -1) {
@@ -162,15 +163,10 @@ int cmd_reload(int argc, char **argv)
 		}
 	}
 	json_object_object_add(req, "op", json_object_new_string("reload"));
-	if (control_call(req, &reply, err, sizeof(err))) {
-		log_error("reload: %s", err);
+	reply = daemon_call(req, "reload");
+	req = NULL; /* consumed */
+	if (!reply)
 		goto out;
-	}
-	if (!json_object_object_get_ex(reply, "ok", &v) || !json_object_get_boolean(v)) {
-		log_error("reload: %s", json_object_object_get_ex(reply, "error", &v)
-						? json_object_get_string(v) : "refused");
-		goto out;
-	}
 	printf("policy %s in force (generation %s, %s rules; compiled in %s ms, loaded in %s ms)\n",
 	       json_object_get_string(json_object_object_get(reply, "policy")),
 	       json_object_get_string(json_object_object_get(reply, "generation")),
