@@ -4,83 +4,19 @@
  * driven by one epoll set that the daemon's loop watches, so a slow
  * upstream never stalls the daemon (approvals, events). Each forwarded
  * query gets its own upstream socket with a fresh source port, connected
- * to the upstream, and its answer must repeat the query's id and question.
+ * to the upstream, and its answer must repeat the query's id and question
+ * (resolver_upstream.c).
  */
 #include <arpa/inet.h>
-#include <errno.h>
-#include <netinet/in.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/epoll.h>
-#include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
-#include <ldns/ldns.h>
 
 #include "array.h"
 #include "clock.h"
 #include "resolver.h"
-
-#define MAX_UPSTREAMS 3
-#define UPSTREAM_TIMEOUT_MS 2500
-#define TCP_CLIENT_TIMEOUT_MS 5000
-#define DNS_MAX 65535
-
-enum fd_role { ROLE_UDP = 1, ROLE_TCP_LISTEN, ROLE_TCP_CLIENT, ROLE_UPSTREAM };
-
-struct listener {
-	uint32_t agent;
-	uint16_t port;
-	bool v6;
-	int udp4, tcp4, udp6, tcp6;
-};
-
-/* a TCP client: a 2-byte length, the message; answered once, then closed */
-struct tcp_client {
-	int fd;
-	uint32_t agent;
-	uint8_t *buf;
-	size_t have;
-	uint64_t deadline_ms;
-	bool waiting; /* its query went upstream */
-};
-
-struct pending {
-	int fd; /* upstream socket */
-	uint32_t agent;
-	uint16_t id;
-	int qtype;
-	char name[256];
-	uint64_t deadline_ms;
-	size_t upstream; /* index tried */
-	uint8_t *query;
-	size_t query_len;
-	/* where the answer goes */
-	int udp_fd; /* the listener's socket, or -1 for a TCP client */
-	struct sockaddr_storage client;
-	socklen_t client_len;
-	int tcp_fd;
-};
-
-struct resolver {
-	const struct resolver_ops *ops;
-	void *ctx;
-	int epfd;
-	struct sockaddr_storage upstreams[MAX_UPSTREAMS];
-	socklen_t upstream_len[MAX_UPSTREAMS];
-	size_t n_upstreams;
-	struct listener *listeners;
-	size_t n_listeners;
-	struct tcp_client *clients;
-	size_t n_clients;
-	struct pending *pending;
-	size_t n_pending;
-	uint64_t forwarded, refused;
-};
+#include "resolver_impl.h"
 
 /* epoll data: role in the top byte, the descriptor below */
-static int watch(struct resolver *r, int fd, enum fd_role role)
+int res_watch(struct resolver *r, int fd, enum fd_role role)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = ((uint64_t)role << 32) | (uint32_t)fd };
 
@@ -119,7 +55,7 @@ static void drop_client(struct resolver *r, size_t i)
 	r->clients[i] = r->clients[--r->n_clients];
 }
 
-static void drop_pending(struct resolver *r, size_t i)
+void res_drop_pending(struct resolver *r, size_t i)
 {
 	close_fd(r, &r->pending[i].fd);
 	free(r->pending[i].query);
@@ -131,7 +67,7 @@ void resolver_free(struct resolver *r)
 	if (!r)
 		return;
 	while (r->n_pending)
-		drop_pending(r, 0);
+		res_drop_pending(r, 0);
 	while (r->n_clients)
 		drop_client(r, 0);
 	while (r->n_listeners)
@@ -141,37 +77,6 @@ void resolver_free(struct resolver *r)
 	free(r->pending);
 	close(r->epfd);
 	free(r);
-}
-
-int resolver_load_upstreams(struct resolver *r, const char *resolv_conf)
-{
-	FILE *f = fopen(resolv_conf, "re");
-	char line[512];
-
-	r->n_upstreams = 0;
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f) && r->n_upstreams < MAX_UPSTREAMS) {
-		char addr[256];
-		struct sockaddr_in *sin = (struct sockaddr_in *)&r->upstreams[r->n_upstreams];
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&r->upstreams[r->n_upstreams];
-
-		if (sscanf(line, " nameserver %255s", addr) != 1)
-			continue;
-		addr[strcspn(addr, "%")] = '\0'; /* a zone index: not for loopback use */
-		memset(&r->upstreams[r->n_upstreams], 0, sizeof(r->upstreams[0]));
-		if (inet_pton(AF_INET, addr, &sin->sin_addr) == 1) {
-			sin->sin_family = AF_INET;
-			sin->sin_port = htons(53);
-			r->upstream_len[r->n_upstreams++] = sizeof(*sin);
-		} else if (inet_pton(AF_INET6, addr, &sin6->sin6_addr) == 1) {
-			sin6->sin6_family = AF_INET6;
-			sin6->sin6_port = htons(53);
-			r->upstream_len[r->n_upstreams++] = sizeof(*sin6);
-		}
-	}
-	fclose(f);
-	return r->n_upstreams ? 0 : -ENOENT;
 }
 
 int resolver_fd(struct resolver *r)
@@ -257,10 +162,10 @@ int resolver_add_agent(struct resolver *r, uint32_t agent, uint16_t *port, bool 
 		l.udp6 = -1;
 	}
 	l.v6 = l.udp6 >= 0;
-	ret = watch(r, l.udp4, ROLE_UDP);
-	ret = ret ?: watch(r, l.tcp4, ROLE_TCP_LISTEN);
+	ret = res_watch(r, l.udp4, ROLE_UDP);
+	ret = ret ?: res_watch(r, l.tcp4, ROLE_TCP_LISTEN);
 	if (!ret && l.v6)
-		ret = watch(r, l.udp6, ROLE_UDP) ?: watch(r, l.tcp6, ROLE_TCP_LISTEN);
+		ret = res_watch(r, l.udp6, ROLE_UDP) ?: res_watch(r, l.tcp6, ROLE_TCP_LISTEN);
 	ret = ret ?: ARRAY_GROW(r->listeners, NULL, r->n_listeners + 1);
 	if (ret) {
 		close_fd(r, &l.udp4);
@@ -319,7 +224,7 @@ static void send_tcp(int fd, const uint8_t *msg, size_t len)
 }
 
 /* The answer to a client: over UDP (from the socket it asked) or its TCP connection. */
-static void reply(struct resolver *r, int udp_fd, const struct sockaddr_storage *to,
+void res_reply(struct resolver *r, int udp_fd, const struct sockaddr_storage *to,
 		  socklen_t to_len, int tcp_fd, const uint8_t *msg, size_t len)
 {
 	if (udp_fd >= 0)
@@ -348,13 +253,13 @@ static void reply_rcode(struct resolver *r, const ldns_pkt *q, uint8_t rcode, in
 		ldns_pkt_push_rr(a, LDNS_SECTION_QUESTION,
 				 ldns_rr_clone(ldns_rr_list_rr(ldns_pkt_question(q), 0)));
 	if (ldns_pkt2wire(&wire, a, &len) == LDNS_STATUS_OK)
-		reply(r, udp_fd, to, to_len, tcp_fd, wire, len);
+		res_reply(r, udp_fd, to, to_len, tcp_fd, wire, len);
 	free(wire);
 	ldns_pkt_free(a);
 }
 
 /* "api.example.test." -> "api.example.test", lower case */
-static void question_name(const ldns_pkt *q, char *out, size_t len, int *qtype)
+void res_question_name(const ldns_pkt *q, char *out, size_t len, int *qtype)
 {
 	ldns_rr *rr = ldns_rr_list_rr(ldns_pkt_question(q), 0);
 	char *s = rr ? ldns_rdf2str(ldns_rr_owner(rr)) : NULL;
@@ -369,25 +274,6 @@ static void question_name(const ldns_pkt *q, char *out, size_t len, int *qtype)
 	for (char *c = out; *c; c++)
 		if (*c >= 'A' && *c <= 'Z')
 			*c = (char)(*c - 'A' + 'a');
-}
-
-static int forward(struct resolver *r, struct pending *p)
-{
-	const struct sockaddr_storage *up = &r->upstreams[p->upstream];
-	int fd = socket(up->ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-
-	if (fd < 0)
-		return -errno;
-	if (connect(fd, (const struct sockaddr *)up, r->upstream_len[p->upstream]) ||
-	    send(fd, p->query, p->query_len, 0) != (ssize_t)p->query_len || watch(r, fd, ROLE_UPSTREAM)) {
-		int ret = -errno;
-
-		close(fd);
-		return ret ?: -EIO;
-	}
-	p->fd = fd;
-	p->deadline_ms = monotonic_ms() + UPSTREAM_TIMEOUT_MS;
-	return 0;
 }
 
 /* One query from agent; the answer goes to (udp_fd, to) or tcp_fd. */
@@ -406,7 +292,7 @@ static void on_query(struct resolver *r, uint32_t agent, const uint8_t *msg, siz
 		reply_rcode(r, q, LDNS_RCODE_FORMERR, udp_fd, to, to_len, tcp_fd);
 		goto out;
 	}
-	question_name(q, p.name, sizeof(p.name), &p.qtype);
+	res_question_name(q, p.name, sizeof(p.name), &p.qtype);
 	if (!r->ops->allowed(r->ctx, agent, p.name)) {
 		r->refused++;
 		r->ops->refused(r->ctx, agent, p.name, p.qtype, "name-not-allowed");
@@ -431,7 +317,7 @@ static void on_query(struct resolver *r, uint32_t agent, const uint8_t *msg, siz
 	v = r->pending;
 	memcpy(p.query, msg, len);
 	p.query_len = len;
-	if (forward(r, &p)) {
+	if (res_forward(r, &p)) {
 		free(p.query);
 		reply_rcode(r, q, LDNS_RCODE_SERVFAIL, udp_fd, to, to_len, tcp_fd);
 		goto out;
@@ -466,7 +352,7 @@ static void on_tcp_listen(struct resolver *r, int fd)
 		int c = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (c < 0)
 			return;
-		if (ARRAY_GROW(r->clients, NULL, r->n_clients + 1) || watch(r, c, ROLE_TCP_CLIENT)) {
+		if (ARRAY_GROW(r->clients, NULL, r->n_clients + 1) || res_watch(r, c, ROLE_TCP_CLIENT)) {
 			close(c);
 			continue;
 		}
@@ -475,8 +361,8 @@ static void on_tcp_listen(struct resolver *r, int fd)
 	}
 }
 
-static bool client_waits(struct resolver *r, int tcp_fd);
-static void finish_tcp(struct resolver *r, int tcp_fd);
+bool res_client_waits(struct resolver *r, int tcp_fd);
+void res_finish_tcp(struct resolver *r, int tcp_fd);
 
 static void on_tcp_client(struct resolver *r, int fd)
 {
@@ -508,11 +394,11 @@ static void on_tcp_client(struct resolver *r, int fd)
 		return;
 	c->waiting = true;
 	on_query(r, c->agent, c->buf + 2, want - 2, -1, NULL, 0, fd);
-	if (!client_waits(r, fd))
-		finish_tcp(r, fd); /* answered here (refused) */
+	if (!res_client_waits(r, fd))
+		res_finish_tcp(r, fd); /* answered here (refused) */
 }
 
-static bool client_waits(struct resolver *r, int tcp_fd)
+bool res_client_waits(struct resolver *r, int tcp_fd)
 {
 	for (size_t i = 0; i < r->n_pending; i++)
 		if (r->pending[i].tcp_fd == tcp_fd)
@@ -521,7 +407,7 @@ static bool client_waits(struct resolver *r, int tcp_fd)
 }
 
 /* Answered or given up: a TCP client is done with. */
-static void finish_tcp(struct resolver *r, int tcp_fd)
+void res_finish_tcp(struct resolver *r, int tcp_fd)
 {
 	for (size_t i = 0; tcp_fd >= 0 && i < r->n_clients; i++) {
 		if (r->clients[i].fd == tcp_fd) {
@@ -530,84 +416,6 @@ static void finish_tcp(struct resolver *r, int tcp_fd)
 			return;
 		}
 	}
-}
-
-static void collect_addrs(const ldns_pkt *a, struct dns_addr *out, size_t *n, size_t max)
-{
-	ldns_rr_list *answer = ldns_pkt_answer(a);
-
-	*n = 0;
-	for (size_t i = 0; answer && i < ldns_rr_list_rr_count(answer) && *n < max; i++) {
-		ldns_rr *rr = ldns_rr_list_rr(answer, i);
-		ldns_rdf *rd = ldns_rr_rd_count(rr) ? ldns_rr_rdf(rr, 0) : NULL;
-		struct dns_addr *d = &out[*n];
-
-		if (!rd)
-			continue;
-		memset(d->addr, 0, sizeof(d->addr));
-		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_A && ldns_rdf_size(rd) == 4) {
-			d->addr[10] = d->addr[11] = 0xff;
-			memcpy(&d->addr[12], ldns_rdf_data(rd), 4);
-		} else if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_AAAA && ldns_rdf_size(rd) == 16) {
-			memcpy(d->addr, ldns_rdf_data(rd), 16);
-		} else {
-			continue;
-		}
-		d->ttl = ldns_rr_ttl(rr);
-		(*n)++;
-	}
-}
-
-static void on_upstream(struct resolver *r, int fd)
-{
-	uint8_t *buf = malloc(DNS_MAX);
-	struct dns_addr addrs[64];
-	struct pending *p = NULL;
-	ldns_pkt *a = NULL;
-	char name[256];
-	size_t i, n_addrs;
-	int qtype;
-	ssize_t n;
-
-	for (i = 0; i < r->n_pending && !p; i++)
-		if (r->pending[i].fd == fd)
-			p = &r->pending[i];
-	if (!p || !buf) {
-		free(buf);
-		return;
-	}
-	i--;
-	n = recv(fd, buf, DNS_MAX, 0);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-		free(buf);
-		return;
-	}
-	/* only the answer to this query: same id, an answer, the same question */
-	if (n <= 0 || ldns_wire2pkt(&a, buf, (size_t)n) != LDNS_STATUS_OK || !ldns_pkt_qr(a) ||
-	    ldns_pkt_id(a) != p->id || ldns_pkt_qdcount(a) != 1) {
-		ldns_pkt_free(a);
-		free(buf);
-		return; /* wait for the real answer or the deadline */
-	}
-	question_name(a, name, sizeof(name), &qtype);
-	if (strcmp(name, p->name) || qtype != p->qtype) {
-		ldns_pkt_free(a);
-		free(buf);
-		return;
-	}
-	collect_addrs(a, addrs, &n_addrs, sizeof(addrs) / sizeof(addrs[0]));
-	/* the addresses are allowed before the agent learns them */
-	r->ops->answered(r->ctx, p->agent, p->name, p->qtype, addrs, n_addrs);
-	reply(r, p->udp_fd, &p->client, p->client_len, p->tcp_fd, buf, (size_t)n);
-	{
-		int tcp_fd = p->tcp_fd;
-
-		drop_pending(r, i);
-		if (!client_waits(r, tcp_fd))
-			finish_tcp(r, tcp_fd);
-	}
-	ldns_pkt_free(a);
-	free(buf);
 }
 
 void resolver_on_ready(struct resolver *r)
@@ -622,7 +430,7 @@ void resolver_on_ready(struct resolver *r)
 		case ROLE_UDP: on_udp(r, fd); break;
 		case ROLE_TCP_LISTEN: on_tcp_listen(r, fd); break;
 		case ROLE_TCP_CLIENT: on_tcp_client(r, fd); break;
-		case ROLE_UPSTREAM: on_upstream(r, fd); break;
+		case ROLE_UPSTREAM: res_on_upstream(r, fd); break;
 		}
 	}
 }
@@ -640,7 +448,7 @@ void resolver_tick(struct resolver *r)
 		}
 		/* the next upstream, or SERVFAIL when all were tried */
 		close_fd(r, &p->fd);
-		if (++p->upstream < r->n_upstreams && !forward(r, p)) {
+		if (++p->upstream < r->n_upstreams && !res_forward(r, p)) {
 			i++;
 			continue;
 		}
@@ -654,13 +462,13 @@ void resolver_tick(struct resolver *r)
 					    p->client_len, p->tcp_fd);
 			}
 			ldns_pkt_free(q);
-			drop_pending(r, i);
-			if (!client_waits(r, tcp_fd))
-				finish_tcp(r, tcp_fd);
+			res_drop_pending(r, i);
+			if (!res_client_waits(r, tcp_fd))
+				res_finish_tcp(r, tcp_fd);
 		}
 	}
 	for (size_t i = 0; i < r->n_clients;) {
-		if (r->clients[i].deadline_ms <= now && !client_waits(r, r->clients[i].fd))
+		if (r->clients[i].deadline_ms <= now && !res_client_waits(r, r->clients[i].fd))
 			drop_client(r, i);
 		else
 			i++;
