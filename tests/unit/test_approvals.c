@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "approvals.h"
+#include "json_assert.h"
 
 static json_object *exec_info(const char *path, const char *argv0)
 {
@@ -33,21 +34,6 @@ static json_object *net_info(const char *addr, int port)
 	json_object_object_add(o, "addr", json_object_new_string(addr));
 	json_object_object_add(o, "port", json_object_new_int(port));
 	return o;
-}
-
-static const char *get_str(json_object *o, const char *key)
-{
-	json_object *v;
-
-	return json_object_object_get_ex(o, key, &v) ? json_object_get_string(v) : NULL;
-}
-
-static int64_t get_int(json_object *o, const char *key)
-{
-	json_object *v;
-
-	assert_true(json_object_object_get_ex(o, key, &v));
-	return json_object_get_int64(v);
 }
 
 static void test_ids_and_find(void **state)

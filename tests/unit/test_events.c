@@ -15,21 +15,7 @@
 #include <cmocka.h>
 
 #include "events.h"
-
-static const char *get_str(json_object *o, const char *key)
-{
-	json_object *v;
-
-	return json_object_object_get_ex(o, key, &v) ? json_object_get_string(v) : NULL;
-}
-
-static int64_t get_int(json_object *o, const char *key)
-{
-	json_object *v;
-
-	assert_true(json_object_object_get_ex(o, key, &v));
-	return json_object_get_int64(v);
-}
+#include "json_assert.h"
 
 static void head(struct event_head *h, uint32_t type, uint32_t verdict, uint32_t reason)
 {
