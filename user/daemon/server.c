@@ -237,13 +237,70 @@ static json_object *refuse_peer(struct daemon *d, const struct managed_cgroup *c
 			     "(pid %d%s%s)", pid, agent ? ", agent " : "", agent ? agent : "");
 }
 
+/* The ops of the control socket, one signature: keep is set when the client stays. */
+typedef json_object *(*op_fn)(struct daemon *d, json_object *req, int client, bool *keep);
+
+static json_object *op_status(struct daemon *d, json_object *req, int client, bool *keep)
+{
+	return handle_status(d);
+}
+
+static json_object *op_run(struct daemon *d, json_object *req, int client, bool *keep)
+{
+	return handle_run(d, req, client);
+}
+
+static json_object *op_reload(struct daemon *d, json_object *req, int client, bool *keep)
+{
+	return handle_reload(d, req);
+}
+
+static json_object *op_spec(struct daemon *d, json_object *req, int client, bool *keep)
+{
+	return handle_spec(d, req);
+}
+
+static json_object *op_attach(struct daemon *d, json_object *req, int client, bool *keep)
+{
+	return handle_attach(d, req);
+}
+
+static json_object *op_approvals(struct daemon *d, json_object *req, int client, bool *keep)
+{
+	return handle_approvals(d);
+}
+
+static json_object *op_approve(struct daemon *d, json_object *req, int client, bool *keep)
+{
+	return handle_decision(d, req, true);
+}
+
+static json_object *op_deny(struct daemon *d, json_object *req, int client, bool *keep)
+{
+	return handle_decision(d, req, false);
+}
+
+static json_object *op_unload(struct daemon *d, json_object *req, int client, bool *keep)
+{
+	return handle_unload(d);
+}
+
+static const struct {
+	const char *name;
+	op_fn fn;
+} ops[] = {
+	{ "status", op_status },       { "run", op_run },         { "reload", op_reload },
+	{ "spec", op_spec },           { "attach", op_attach },   { "approvals", op_approvals },
+	{ "approve", op_approve },     { "deny", op_deny },       { "unload", op_unload },
+	{ "events", handle_events },
+};
+
 /* Answers one request; returns true when the client stays (an events subscriber). */
 static bool serve_client(struct daemon *d, int client)
 {
 	json_object *req = NULL, *reply, *op;
 	const struct managed_cgroup *peer;
 	bool keep = false, unknown;
-	const char *name;
 	pid_t pid = 0;
 
 	peer = peer_cgroup(d, client, &pid, &unknown);
@@ -260,29 +317,13 @@ static bool serve_client(struct daemon *d, int client)
 	} else if (!json_object_object_get_ex(req, "op", &op)) {
 		reply = control_error("bad request: no \"op\"");
 	} else {
-		name = json_object_get_string(op);
-		if (!strcmp(name, "status"))
-			reply = handle_status(d);
-		else if (!strcmp(name, "run"))
-			reply = handle_run(d, req, client);
-		else if (!strcmp(name, "reload"))
-			reply = handle_reload(d, req);
-		else if (!strcmp(name, "spec"))
-			reply = handle_spec(d, req);
-		else if (!strcmp(name, "attach"))
-			reply = handle_attach(d, req);
-		else if (!strcmp(name, "approvals"))
-			reply = handle_approvals(d);
-		else if (!strcmp(name, "approve"))
-			reply = handle_decision(d, req, true);
-		else if (!strcmp(name, "deny"))
-			reply = handle_decision(d, req, false);
-		else if (!strcmp(name, "unload"))
-			reply = handle_unload(d);
-		else if (!strcmp(name, "events"))
-			reply = handle_events(d, req, client, &keep);
-		else
-			reply = control_error("unknown op \"%s\"", name);
+		const char *name = json_object_get_string(op);
+		size_t i = 0;
+
+		while (i < sizeof(ops) / sizeof(ops[0]) && strcmp(name, ops[i].name))
+			i++;
+		reply = i < sizeof(ops) / sizeof(ops[0]) ? ops[i].fn(d, req, client, &keep)
+							 : control_error("unknown op \"%s\"", name);
 	}
 	control_send(client, reply);
 	json_object_put(reply);
