@@ -95,10 +95,10 @@ $(BUILD)/tests/unit/test_profile: $(UNIT_COMPILE) $(BUILD)/user/cli/init_cmd.o
 $(BUILD)/tests/unit/test_sandbox: $(call user_objs,base policy sandbox)
 $(BUILD)/tests/unit/test_audit: $(call user_objs,base policy sandbox compile ipc audit) \
 	$(BUILD)/user/kernel/lsm.o
-$(BUILD)/tests/unit/test_gate: $(call user_objs,base policy ipc) $(BUILD)/user/daemon/approvals.o
-$(BUILD)/tests/unit/test_approvals: $(call user_objs,base policy ipc) $(BUILD)/user/daemon/approvals.o
-$(BUILD)/tests/unit/test_events: $(call user_objs,base policy ipc)
-$(BUILD)/tests/unit/test_control: $(call user_objs,base policy ipc)
+$(BUILD)/tests/unit/test_gate: $(call user_objs,base ipc) $(BUILD)/user/daemon/approvals.o
+$(BUILD)/tests/unit/test_approvals: $(call user_objs,base ipc) $(BUILD)/user/daemon/approvals.o
+$(BUILD)/tests/unit/test_events: $(call user_objs,base ipc)
+$(BUILD)/tests/unit/test_control: $(call user_objs,base ipc)
 
 $(BUILD)/tests/helpers/%: tests/vm/helpers/%.c
 	@mkdir -p $(@D)

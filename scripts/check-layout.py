@@ -22,7 +22,7 @@ ALLOWED = {
     "sandbox": {"policy", "base"},
     "compile": {"sandbox", "policy", "base"},
     "kernel": {"compile", "sandbox", "policy", "base"},
-    "ipc": {"policy", "base"},
+    "ipc": {"base"},
     "daemon": {".", "kernel", "compile", "sandbox", "ipc", "policy", "base"},
     "audit": {".", "kernel", "compile", "sandbox", "ipc", "policy", "base"},
     "cli": {".", "kernel", "compile", "sandbox", "ipc", "policy", "base"},

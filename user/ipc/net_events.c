@@ -6,8 +6,8 @@
 #include <sys/socket.h>
 
 #include "net.h"
+#include "net_addr.h"
 #include "net_events.h"
-#include "net_policy.h"
 
 static const char *op_name(uint32_t op)
 {

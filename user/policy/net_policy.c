@@ -230,16 +230,6 @@ bool net_endpoint_matches_name(const struct net_endpoint *ep, const char *name)
 	return n > elen + 1 && lower[n - elen - 1] == '.' && !strcmp(lower + n - elen, ep->name);
 }
 
-void net_addr_format(const uint8_t addr[16], char *out, size_t len)
-{
-	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
-
-	if (!memcmp(addr, mapped, 12))
-		inet_ntop(AF_INET, addr + 12, out, (socklen_t)len);
-	else
-		inet_ntop(AF_INET6, addr, out, (socklen_t)len);
-}
-
 static int string_list(json_object *val, const char *where, struct strv *out, struct strv *wout,
 		       char *at, size_t atlen, char *why, size_t whylen)
 {

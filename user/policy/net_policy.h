@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "net_addr.h"
 #include "strv.h"
 
 #define NET_NAME_MAX 253
@@ -55,9 +56,6 @@ int net_endpoint_parse(const char *s, bool exact, struct net_endpoint *ep, const
 
 /* Whether a DNS name (any case, trailing dot or not) is what ep names. */
 bool net_endpoint_matches_name(const struct net_endpoint *ep, const char *name);
-
-/* "192.0.2.1", "2001:db8::1" for an address in the 16-byte form. */
-void net_addr_format(const uint8_t addr[16], char *out, size_t len);
 
 /*
  * The object at `where`. 0, or -EINVAL with the failing location in at and
