@@ -11,7 +11,9 @@ grep -qw bpf /sys/kernel/security/lsm || { echo "vm: the BPF LSM is not active h
 for t in tests/vm/test_*.sh; do
 	[ -n "${VMTEST_ONLY:-}" ] && ! grep -qw "$(basename "$t" .sh)" <<<"$VMTEST_ONLY" && continue
 	echo "# $t"
+	start=$SECONDS
 	timeout 600 bash "$t" || echo "# $t failed (exit $?)"
+	echo "# $t took $((SECONDS - start)) s"
 done
 read -r pass fail < <(awk '{ p += $1; f += $2 } END { print p + 0, f + 0 }' "$VMTEST_RESULTS")
 echo "vm: $pass passed, $fail failed"

@@ -71,6 +71,15 @@ routes() {
 	check_status "$where: SIGIO at another agent's process as nobody" 0 \
 		$run setpriv --reuid=65534 --regid=65534 --clear-groups "$ESC" setown "$other_pid"
 	check_output "$where: nobody's F_SETOWN gets EPERM" "^EPERM"
+	# The fcntl check reads F_SETOWN_EX's pid from user memory; a racing
+	# thread changes it before the kernel copies it. The delivery check is
+	# what stops the signal then.
+	check_status "$where: SIGIO owner raced past the fcntl check" 0 \
+		$run "$ESC" setown-race "$other_pid"
+	check_output "$where:   the race was won (so the delivery check is what is tested)" "^won"
+	check_status "$where: an io_uring request with registered credentials" 0 \
+		$run "$ESC" uring-personality
+	check_output "$where:   the personality gets EPERM" "^EPERM"
 	check "$where: the daemon is alive" kill -0 "$DAEMON_PID"
 	check "$where: the other agent's process is alive" kill -0 "$other_pid"
 	check_status "$where: reboot(2) with bad magic" 0 $run "$ESC" reboot
@@ -129,6 +138,8 @@ check_event "an event for reboot's capability" '.reason == "capability" and .cap
 check_event "an event for the mount" '.op == "mount" and .reason == "mount"'
 check_event "an event for core_pattern" '.type == "file" and .reason == "kernel-filesystem-write" and (.path | endswith("core_pattern"))'
 check_event "an event for the device node" '.reason == "device" and .op == "create"'
+check_event "an event for the raced SIGIO, refused at delivery" \
+	'.op == "sigio" and .agent == "rooty" and .reason == "other-process"'
 check_event "an event for TIOCSTI" '.reason == "terminal-injection" and .ioctl == "0x5412"'
 check_event "an event for the setxattr" '.op == "setxattr" and .reason == "read-only"'
 
@@ -155,6 +166,23 @@ in_ct() {
 	return "$(cat "$WORK/ct-$n.rc" 2>/dev/null || echo 124)"
 }
 routes "attached root" "in_ct"
+
+# A pipe whose owner an unconfined process set (here: before it was moved
+# into the attached cgroup): choosing the signal or switching on O_ASYNC
+# from inside would aim SIGKILL at that owner.
+sleep 300 &
+victim=$!
+rm -f "$WORK/async-ready" "$WORK/async-go"
+"$ESC" async-later "$victim" "$WORK/async-ready" "$WORK/async-go" >"$WORK/async.out" 2>&1 &
+async_pid=$!
+for _ in $(seq 100); do [ -e "$WORK/async-ready" ] && break; sleep 0.1; done
+echo "$async_pid" >/sys/fs/cgroup/ct-root/cgroup.procs
+touch "$WORK/async-go"
+wait "$async_pid"
+check "an inherited file owned by another: F_SETSIG is refused" grep -qx "F_SETSIG EPERM" "$WORK/async.out"
+check "  and O_ASYNC is refused" grep -qx "O_ASYNC EPERM" "$WORK/async.out"
+check "  the owner survived" kill -0 "$victim"
+kill "$victim" 2>/dev/null
 exec 8>&-
 wait "$ct_shell" 2>/dev/null
 

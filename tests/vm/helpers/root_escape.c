@@ -13,17 +13,29 @@
  *   sethostname NAME
  *   setflags FILE       FS_IOC_SETFLAGS (chattr) on FILE, opened read-only
  *   connect PATH        connect to a unix stream socket
+ *   uring-personality   an io_uring NOP run with registered credentials
+ *   setown-race PID     F_SETOWN_EX while a thread flips the pid between
+ *                       self and PID: once the kernel took PID, F_SETSIG
+ *                       SIGKILL, O_ASYNC, write (prints "won" or "lost")
+ *   async-later PID READY GO
+ *                       sets PID as a pipe's owner now, touches READY, waits
+ *                       for GO, then F_SETSIG SIGKILL, O_ASYNC, write
+ *                       (prints both results)
  */
 #include <stdbool.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
+#include <linux/io_uring.h>
+#include <pthread.h>
 #include <linux/sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -123,6 +135,115 @@ static int unix_connect(const char *path)
 	return report(connect(fd, (struct sockaddr *)&sa, sizeof(sa)));
 }
 
+static void *ring_map(int fd, size_t len, off_t off)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, off);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* The NOP's completion result: 0, or what refused the personality. */
+static int uring_personality(void)
+{
+	struct io_uring_params p = { 0 };
+	struct io_uring_sqe *sqe;
+	struct io_uring_cqe *cqe;
+	unsigned *tail, *array, *ctail;
+	char *sq, *cq;
+	int fd, id;
+
+	fd = (int)syscall(__NR_io_uring_setup, 4, &p);
+	if (fd < 0)
+		return perror("io_uring_setup"), 2;
+	id = (int)syscall(__NR_io_uring_register, fd, IORING_REGISTER_PERSONALITY, NULL, 0);
+	if (id < 0)
+		return perror("IORING_REGISTER_PERSONALITY"), 2;
+	sq = ring_map(fd, p.sq_off.array + p.sq_entries * sizeof(unsigned), IORING_OFF_SQ_RING);
+	cq = ring_map(fd, p.cq_off.cqes + p.cq_entries * sizeof(*cqe), IORING_OFF_CQ_RING);
+	sqe = ring_map(fd, p.sq_entries * sizeof(*sqe), IORING_OFF_SQES);
+	if (!sq || !cq || !sqe)
+		return perror("mmap"), 2;
+	memset(sqe, 0, sizeof(*sqe));
+	sqe->opcode = IORING_OP_NOP;
+	sqe->personality = (__u16)id;
+	sqe->user_data = 1;
+	tail = (unsigned *)(sq + p.sq_off.tail);
+	array = (unsigned *)(sq + p.sq_off.array);
+	array[*tail & *(unsigned *)(sq + p.sq_off.ring_mask)] = 0;
+	__atomic_store_n(tail, *tail + 1, __ATOMIC_RELEASE);
+	if (syscall(__NR_io_uring_enter, fd, 1, 1, IORING_ENTER_GETEVENTS, NULL, 0) < 0)
+		return report(-1);
+	ctail = (unsigned *)(cq + p.cq_off.tail);
+	if (__atomic_load_n(ctail, __ATOMIC_ACQUIRE) == *(unsigned *)(cq + p.cq_off.head))
+		return fputs("no completion\n", stderr), 2;
+	cqe = (struct io_uring_cqe *)(cq + p.cq_off.cqes);
+	errno = -cqe->res;
+	return report(cqe->res ? -1 : 0);
+}
+
+/* Makes the file deliver SIGKILL to its owner: F_SETSIG, O_ASYNC, then I/O. */
+static void arm_and_fire(int p[2])
+{
+	if (!fcntl(p[0], F_SETSIG, SIGKILL) && !fcntl(p[0], F_SETFL, O_ASYNC))
+		(void)!write(p[1], "x", 1);
+	usleep(200000);
+}
+
+static struct f_owner_ex race_owner = { .type = F_OWNER_PID };
+static volatile int race_stop;
+static pid_t race_self, race_victim;
+
+static void *race_flipper(void *unused)
+{
+	while (!race_stop) {
+		__atomic_store_n(&race_owner.pid, race_victim, __ATOMIC_RELAXED);
+		__atomic_store_n(&race_owner.pid, race_self, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+static int setown_race(pid_t victim)
+{
+	struct f_owner_ex got;
+	pthread_t t;
+	int p[2], won = 0;
+
+	if (pipe(p))
+		return perror("pipe"), 2;
+	race_self = getpid();
+	race_victim = victim;
+	race_owner.pid = race_self;
+	pthread_create(&t, NULL, race_flipper, NULL);
+	for (int i = 0; i < 200000 && !won; i++)
+		won = !fcntl(p[0], F_SETOWN_EX, &race_owner) &&
+		      !fcntl(p[0], F_GETOWN_EX, &got) && got.pid == victim;
+	race_stop = 1;
+	pthread_join(t, NULL);
+	puts(won ? "won" : "lost");
+	fflush(stdout);
+	if (won)
+		arm_and_fire(p);
+	return 0;
+}
+
+static int async_later(pid_t owner, const char *ready, const char *go)
+{
+	struct stat st;
+	int p[2];
+
+	if (pipe(p) || fcntl(p[0], F_SETOWN, owner))
+		return perror("pipe/F_SETOWN"), 2;
+	close(open(ready, O_CREAT | O_WRONLY, 0644));
+	while (stat(go, &st))
+		usleep(20000);
+	printf("F_SETSIG %s\n", fcntl(p[0], F_SETSIG, SIGKILL) ? strerrorname_np(errno) : "ok");
+	printf("O_ASYNC %s\n", fcntl(p[0], F_SETFL, O_ASYNC) ? strerrorname_np(errno) : "ok");
+	fflush(stdout);
+	(void)!write(p[1], "x", 1);
+	usleep(200000);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : "";
@@ -143,7 +264,14 @@ int main(int argc, char **argv)
 		return setflags(argv[2]);
 	if (!strcmp(cmd, "connect") && argc == 3)
 		return unix_connect(argv[2]);
+	if (!strcmp(cmd, "uring-personality"))
+		return uring_personality();
+	if (!strcmp(cmd, "setown-race") && argc == 3)
+		return setown_race(atoi(argv[2]));
+	if (!strcmp(cmd, "async-later") && argc == 5)
+		return async_later(atoi(argv[2]), argv[3], argv[4]);
 	fprintf(stderr, "usage: root_escape clone3-cgroup DIR | setown PID | setown-ex PID | "
-			"tiocsti | reboot | sethostname NAME | setflags FILE | connect PATH\n");
+			"tiocsti | reboot | sethostname NAME | setflags FILE | connect PATH | "
+			"uring-personality | setown-race PID | async-later PID READY GO\n");
 	return 2;
 }
