@@ -85,6 +85,7 @@ $(BUILD)/tests/helpers/%: tests/vm/helpers/%.c
 .PHONY: deps
 deps:
 	$(Q)scripts/install-deps.sh
+	$(Q)scripts/install-agents.sh
 
 .PHONY: test-build
 test-build: $(BUILD)/warden $(UNIT_BINS) $(HELPER_BINS)
