@@ -29,6 +29,7 @@
 
 #include "cgroup.h"
 #include "commands.h"
+#include "agent_home.h"
 #include "daemon.h"
 #include "compile.h"
 #include "control.h"
@@ -221,7 +222,7 @@ static void ensure_agent_dirs(const struct policy *p)
 {
 	for (size_t i = 0; i < p->n_agents; i++) {
 		const struct agent_policy *a = &p->agents[i];
-		char tmp[PATH_MAX];
+		char tmp[PATH_MAX], err[PATH_MAX + 256];
 
 		if (!a->confined)
 			continue;
@@ -229,6 +230,8 @@ static void ensure_agent_dirs(const struct policy *p)
 			make_agent_dir(a, a->workspace, "workspace");
 		sandbox_tmp_dir(a->name, tmp, sizeof(tmp));
 		make_agent_dir(a, tmp, "private /tmp");
+		if (agent_home_sync(a, err, sizeof(err)))
+			log_error("%s", err);
 	}
 }
 
