@@ -56,9 +56,10 @@ for pin in "${need[@]}"; do
 	dir=$cache/${spec//\//+}
 	echo "install-agents: installing $spec into $dir (once)" >&2
 	rm -rf "$dir.tmp" && mkdir -p "$dir.tmp"
-	# --cache keeps npm's own tarball cache beside the installs, not in $HOME;
+	# --cache keeps npm's own tarball cache beside the installs, not in $HOME
+	# (--prefer-offline: a reinstall needs no registry when it has them);
 	# install scripts run (Claude Code's links its native binary into place)
-	if ! npm install --prefix "$dir.tmp" --cache "$cache/_npm" --no-save --no-fund \
+	if ! npm install --prefix "$dir.tmp" --cache "$cache/_npm" --prefer-offline --no-save --no-fund \
 		--no-audit --no-update-notifier --loglevel=error "$spec" \
 		</dev/null >"$cache/install.log" 2>&1; then
 		tail -n 20 "$cache/install.log" >&2
