@@ -56,7 +56,7 @@ wire_api = "responses"
 EOF
 echo '{ "security": { "auth": { "selectedType": "gemini-api-key" } } }' \
 	>"$CONF/gemini/settings.json"
-chmod 600 "$CONF"/*/* # the operator's: the agent's user cannot read them itself
+chmod 644 "$CONF"/*/* # root's, readable: the agent reads them, never writes them
 sha256sum "$CONF"/*/* >"$WORK/config.sha256"
 
 policy() { # ASK: the policy file, one agent per CLI and one other
