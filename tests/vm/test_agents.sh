@@ -63,12 +63,12 @@ policy() { # ASK: the policy file, one agent per CLI and one other
 	local ask=$1
 	jq -n --arg ask "$ask" --arg conf "$CONF" --arg know "$KNOW" --arg other "$OTHER" \
 		--arg egress "127.0.0.1:$PORT" '
-	def agent(name; profile; file): { (name): {
+	def agent(name; profile; file): { (name): ({
 		profile: profile, workspace: "/srv/agents/\(name)",
 		binds: ["\($know):/knowledge:ro"], fs: { readOnly: [$know] },
 		homeFiles: ["\($conf)/\(name)/\(file | split("/") | last):\(file)"],
 		network: { egress: [$egress] } }
-		+ (if $ask == "on-miss" then { exec: { ask: "on-miss", askTimeout: "60s" } } else {} end) };
+		+ (if $ask == "on-miss" then { exec: { ask: "on-miss", askTimeout: "60s" } } else {} end)) };
 	{ version: 1, agents: (agent("claude"; "claude-code"; ".claude/settings.json")
 		+ agent("codex"; "codex"; ".codex/config.toml")
 		+ agent("gemini"; "gemini-cli"; ".gemini/settings.json")
