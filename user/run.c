@@ -351,6 +351,7 @@ fail:
 static int run_and_wait(const struct sandbox_spec *s, char **cmd, bool sandbox)
 {
 	sigset_t set, old;
+	long log_start = run_log_size(EVENT_LOG);
 	uint64_t run = 0;
 	int fds[2], status;
 	pid_t pid;
@@ -381,7 +382,7 @@ static int run_and_wait(const struct sandbox_spec *s, char **cmd, bool sandbox)
 	close(fds[0]);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (status != 0 && run)
-		run_print_hint(stderr, s->agent, run, status, run_refusals(EVENT_LOG, run));
+		run_print_hint(stderr, s->agent, run, status, run_refusals(EVENT_LOG, run, log_start));
 	return status;
 }
 

@@ -2,12 +2,20 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <json-c/json.h>
 
 #include "run_hint.h"
 
-static int count_once(const char *path, uint64_t run)
+long run_log_size(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) ? 0 : (long)st.st_size;
+}
+
+static int count_once(const char *path, uint64_t run, long from)
 {
 	char line[16384], want[32];
 	FILE *f = fopen(path, "re");
@@ -15,6 +23,15 @@ static int count_once(const char *path, uint64_t run)
 
 	if (!f)
 		return -errno;
+	/* a log rotated or truncated since is read whole */
+	if (from > 0 && from <= run_log_size(path) && !fseek(f, from, SEEK_SET)) {
+		int c;
+
+		/* from is a line's start when the daemon wrote whole lines; else skip the rest */
+		fseek(f, from - 1, SEEK_SET);
+		if ((c = fgetc(f)) != '\n' && c != EOF)
+			fgets(line, sizeof(line), f);
+	}
 	snprintf(want, sizeof(want), "%llu", (unsigned long long)run);
 	while (fgets(line, sizeof(line), f)) {
 		json_object *ev, *v;
@@ -33,16 +50,16 @@ static int count_once(const char *path, uint64_t run)
 	return n;
 }
 
-int run_refusals(const char *path, uint64_t run)
+int run_refusals(const char *path, uint64_t run, long from)
 {
 	struct timespec pause = { 0, 100 * 1000 * 1000 };
-	int n = count_once(path, run), prev = -1;
+	int n = count_once(path, run, from), prev = -1;
 
 	/* the count is final once it stops growing for a tenth of a second (1 s at most) */
 	for (int i = 0; i < 10 && n >= 0 && n != prev; i++) {
 		nanosleep(&pause, NULL);
 		prev = n;
-		n = count_once(path, run);
+		n = count_once(path, run, from);
 	}
 	return n;
 }

@@ -13,10 +13,15 @@
 
 /*
  * Refusals (verdict "deny") of run (a cgroup id) in the event log file
- * path, -errno when it cannot be read. Waits briefly for the daemon to
- * write the run's last events (its log trails its stream).
+ * path from byte from on (its size when the run started: a long log is
+ * not read again for each run), -errno when it cannot be read. Waits
+ * briefly for the daemon to write the run's last events (its log trails
+ * its stream).
  */
-int run_refusals(const char *path, uint64_t run);
+int run_refusals(const char *path, uint64_t run, long from);
+
+/* The log's size now (0 when there is none): from for run_refusals. */
+long run_log_size(const char *path);
 
 /* Prints the hint for agent's run that ended with status to out. */
 void run_print_hint(FILE *out, const char *agent, uint64_t run, int status, int refusals);

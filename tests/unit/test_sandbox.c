@@ -209,10 +209,14 @@ static void test_run_hint(void **state)
 	      "{\"cgroup\":42,\"verdict\":\"deny\",\"type\":\"net\"}\n"
 	      "not json 42 \"deny\"\n", f);
 	fclose(f);
-	assert_int_equal(run_refusals(path, 42), 2);
-	assert_int_equal(run_refusals(path, 7), 0);
+	assert_int_equal(run_refusals(path, 42, 0), 2);
+	assert_int_equal(run_refusals(path, 7, 0), 0);
+	/* from the start of the run's part of the log: the first line is before it */
+	assert_int_equal(run_refusals(path, 42, (long)strlen("{\"cgroup\":42,\"verdict\":\"deny\",\"type\":\"file\"}\n")), 1);
+	/* from inside a line: that line is not counted */
+	assert_int_equal(run_refusals(path, 42, 3), 1);
 	unlink(path);
-	assert_true(run_refusals(path, 42) < 0);
+	assert_true(run_refusals(path, 42, 0) < 0);
 	out = open_memstream(&text, &len);
 	run_print_hint(out, "coder", 42, 1, 2);
 	fclose(out);
