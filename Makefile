@@ -92,7 +92,7 @@ UNIT_COMPILE := $(call user_objs,base policy sandbox compile)
 $(BUILD)/tests/unit/test_policy: $(UNIT_COMPILE)
 $(BUILD)/tests/unit/test_net: $(UNIT_COMPILE)
 $(BUILD)/tests/unit/test_profile: $(UNIT_COMPILE) $(BUILD)/user/cli/init_cmd.o
-$(BUILD)/tests/unit/test_sandbox: $(call user_objs,base policy sandbox)
+$(BUILD)/tests/unit/test_sandbox: $(call user_objs,base policy sandbox) $(BUILD)/user/cli/run_hint.o
 $(BUILD)/tests/unit/test_audit: $(call user_objs,base policy sandbox compile ipc audit) \
 	$(BUILD)/user/kernel/lsm.o
 $(BUILD)/tests/unit/test_gate: $(call user_objs,base ipc) $(BUILD)/user/daemon/approvals.o
@@ -108,6 +108,7 @@ $(BUILD)/tests/helpers/%: tests/vm/helpers/%.c
 .PHONY: deps
 deps:
 	$(Q)scripts/install-deps.sh
+	$(Q)scripts/install-agents.sh
 
 .PHONY: test-build
 test-build: $(BUILD)/warden $(UNIT_BINS) $(HELPER_BINS)

@@ -63,6 +63,13 @@ static int setup(void **state)
 	write_file("lib/node_modules/@x/fakecli/cli.js", "#!/usr/bin/env node\nconsole.log(1)\n",
 		   0755);
 	write_file("lib/node_modules/@x/fakecli/vendor/helper", "\x7f" "ELF", 0755);
+	/* its native half in a platform package beside it, as Codex's; another
+	 * platform's is not installed */
+	write_file("lib/node_modules/@x/fakecli/package.json",
+		   "{ \"name\": \"@x/fakecli\", \"optionalDependencies\": {\n"
+		   "  \"@x/fakecli-linux-x64\": \"1.0.0\", \"@x/fakecli-darwin-arm64\": \"1.0.0\" } }\n",
+		   0644);
+	write_file("lib/node_modules/@x/fakecli-linux-x64/vendor/fakecli", "\x7f" "ELF", 0755);
 	write_file("bin/node", "\x7f" "ELF", 0755);
 	write_file("bin/nativecli", "\x7f" "ELF", 0755);
 	link_file("../lib/node_modules/@x/fakecli/cli.js", "bin/fakecli");
@@ -128,6 +135,10 @@ static void test_launcher_resolved(void **state)
 	assert_true(has(&a->exec.safe_bins, "sh"));
 	assert_true(has(&a->fs.read_only, "%s/lib/node_modules/@x/fakecli", dir));
 	assert_true(has(&a->fs.read_only, "%s/bin", dir)); /* node's directory */
+	/* the installed platform package, readable and executable; not the other */
+	assert_true(has(&a->fs.read_only, "%s/lib/node_modules/@x/fakecli-linux-x64", dir));
+	assert_true(has(&a->exec.safe_bins, "%s/lib/node_modules/@x/fakecli-linux-x64/", dir));
+	assert_false(has(&a->fs.read_only, "%s/lib/node_modules/@x/fakecli-darwin-arm64", dir));
 	assert_true(has(&a->exec.quiet, "getconf"));
 	assert_true(has(&a->env.pass, "RT_API_KEY"));
 	assert_string_equal(agent_env_get(a, "RT_MODE"), "x");

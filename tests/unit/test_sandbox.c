@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "sandbox.h"
+#include "run_hint.h"
 #include "sandbox_host.h"
 
 /* Index of the first occurrence of the words a, b, c in argv, or -1. */
@@ -180,7 +181,48 @@ static void test_agent_environment(void **state)
 	assert_true(strv_contains(&out, "HOME=/workspace"));
 	assert_true(strv_contains(&out, "PATH=" SANDBOX_DEFAULT_PATH));
 	strv_free(&out);
+	/* the per-agent home is HOME only when env.set names none */
+	s.home = strdup("/var/lib/warden/home/coder");
+	assert_int_equal(sandbox_environment(&s, env, &out), 0);
+	assert_true(strv_contains(&out, "HOME=/workspace"));
+	assert_false(strv_contains(&out, "HOME=/var/lib/warden/home/coder"));
+	strv_free(&out);
+	strv_free(&s.env_set);
+	assert_int_equal(sandbox_environment(&s, env, &out), 0);
+	assert_true(strv_contains(&out, "HOME=/var/lib/warden/home/coder"));
+	strv_free(&out);
 	sandbox_spec_free(&s);
+}
+
+/* The hint of a failed run counts that run's refusals, no other run's, no allows. */
+static void test_run_hint(void **state)
+{
+	char path[] = "/tmp/warden-events-XXXXXX", *text = NULL;
+	int fd = mkstemp(path);
+	size_t len = 0;
+	FILE *f = fdopen(fd, "w"), *out;
+
+	assert_non_null(f);
+	fputs("{\"cgroup\":42,\"verdict\":\"deny\",\"type\":\"file\"}\n"
+	      "{\"cgroup\":42,\"verdict\":\"allow\",\"type\":\"exec\"}\n"
+	      "{\"cgroup\":421,\"verdict\":\"deny\",\"type\":\"exec\"}\n"
+	      "{\"cgroup\":42,\"verdict\":\"deny\",\"type\":\"net\"}\n"
+	      "not json 42 \"deny\"\n", f);
+	fclose(f);
+	assert_int_equal(run_refusals(path, 42, 0), 2);
+	assert_int_equal(run_refusals(path, 7, 0), 0);
+	/* from the start of the run's part of the log: the first line is before it */
+	assert_int_equal(run_refusals(path, 42, (long)strlen("{\"cgroup\":42,\"verdict\":\"deny\",\"type\":\"file\"}\n")), 1);
+	/* from inside a line: that line is not counted */
+	assert_int_equal(run_refusals(path, 42, 3), 1);
+	unlink(path);
+	assert_true(run_refusals(path, 42, 0) < 0);
+	out = open_memstream(&text, &len);
+	run_print_hint(out, "coder", 42, 1, 2);
+	fclose(out);
+	assert_non_null(strstr(text, "2 refusals"));
+	assert_non_null(strstr(text, "warden events --agent coder --run 42"));
+	free(text);
 }
 
 /* A symlink where bwrap would create a bind destination in a tree the agent writes. */
@@ -224,6 +266,7 @@ int main(void)
 		cmocka_unit_test(test_spec_round_trip),
 		cmocka_unit_test(test_agent_environment),
 		cmocka_unit_test(test_destinations),
+		cmocka_unit_test(test_run_hint),
 	};
 
 	return cmocka_run_group_tests_name("sandbox", tests, NULL, NULL);

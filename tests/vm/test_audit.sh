@@ -246,7 +246,9 @@ if jq -e 'has("drift")' <<<"$status" >/dev/null; then
 	"$WARDEN" run --agent coder --no-sandbox -- sleep 60 &
 	RUN_PID=$!
 	for _ in $(seq 50); do
-		cg=$(grep -o '/warden/coder/run-[^ ]*' "/proc/$RUN_PID/cgroup" 2>/dev/null) && break
+		# the agent's process is warden run's child (warden run waits outside the cgroup)
+		agent_pid=$(pgrep -P "$RUN_PID" -x sleep)
+		cg=$(grep -o '/warden/coder/run-[^ ]*' "/proc/${agent_pid:-0}/cgroup" 2>/dev/null) && break
 		sleep 0.1
 	done
 	id=$(stat -c %i "/sys/fs/cgroup$cg" 2>/dev/null)

@@ -46,8 +46,10 @@ core_before=$(cat /proc/sys/kernel/core_pattern)
 
 # other agent's process and an outside victim, to aim at
 "$WARDEN" run --no-sandbox --agent other -- sleep 300 &
-other_pid=$!
+other_run=$!
 sleep 0.5
+# the agent's process is warden run's child (warden run waits outside the cgroup)
+other_pid=$(pgrep -P "$other_run" -x sleep || echo "$other_run")
 sleep 300 &
 victim=$!
 

@@ -11,6 +11,9 @@
  * `warden run` switches to, so what the daemon chowns for and the audit
  * probes with too. 0 or -ENOENT (-errno when the lookup itself failed).
  */
+/* Whom an agent runs as when its policy names no user. */
+#define DEFAULT_AGENT_USER "nobody"
+
 int user_ids(const char *user, uid_t *uid, gid_t *gid);
 
 #endif

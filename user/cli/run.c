@@ -33,6 +33,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -41,10 +43,15 @@
 #include "commands.h"
 #include "control.h"
 #include "log.h"
+#include "paths.h"
 #include "sandbox.h"
 #include "sandbox_host.h"
+#include "run_hint.h"
 
 extern char **environ;
+
+/* The child's end of a pipe to the waiting parent: the run's cgroup id goes there. */
+static int report_fd = -1;
 
 static void run_usage(FILE *out)
 {
@@ -122,6 +129,18 @@ static int place(const char *agent, bool setup)
 		log_error("run: the process is not in the agent's cgroup as the daemon reported; "
 			  "not running the command");
 		ret = -1;
+	} else if (report_fd >= 0) {
+		struct stat st;
+		uint64_t id;
+
+		/* a cgroup's id is its directory's inode number: the events' "cgroup" */
+		if (!stat(json_object_get_string(v), &st)) {
+			id = st.st_ino;
+			if (write(report_fd, &id, sizeof(id)) != sizeof(id))
+				log_debug("run: cannot report the run's id to warden run");
+		}
+		close(report_fd);
+		report_fd = -1;
 	}
 	json_object_put(reply);
 	return ret;
@@ -323,6 +342,50 @@ fail:
 	return EXIT_WARDEN_FAILED;
 }
 
+/*
+ * Runs CMD in a child and waits for it outside the agent's cgroup, so
+ * that when CMD fails it can say what the run's refusals were (run_hint.h):
+ * the child reports its cgroup id once placed. Signals to warden run go on
+ * to the child.
+ */
+static int run_and_wait(const struct sandbox_spec *s, char **cmd, bool sandbox)
+{
+	sigset_t set, old;
+	long log_start = run_log_size(EVENT_LOG);
+	uint64_t run = 0;
+	int fds[2], status;
+	pid_t pid;
+
+	if (pipe2(fds, O_CLOEXEC)) {
+		log_error("run: pipe: %m; not running the command");
+		return EXIT_WARDEN_FAILED;
+	}
+	forwarded_signals(&set);
+	sigprocmask(SIG_BLOCK, &set, &old);
+	pid = fork();
+	if (pid < 0) {
+		log_error("run: fork: %m; not running the command");
+		close(fds[0]);
+		close(fds[1]);
+		return EXIT_WARDEN_FAILED;
+	}
+	if (pid == 0) {
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		close(fds[0]);
+		report_fd = fds[1];
+		_exit(sandbox ? run_in_sandbox(s, cmd) : run_without_sandbox(s, cmd));
+	}
+	close(fds[1]);
+	status = wait_forwarding(pid, &set);
+	if (read(fds[0], &run, sizeof(run)) != sizeof(run))
+		run = 0; /* never placed: warden's own failure, already said */
+	close(fds[0]);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (status != 0 && run)
+		run_print_hint(stderr, s->agent, run, status, run_refusals(EVENT_LOG, run, log_start));
+	return status;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -376,8 +439,7 @@ int cmd_run(int argc, char **argv)
 		return EXIT_WARDEN_FAILED;
 	}
 	json_object_put(reply);
-	ret = sandbox ? run_in_sandbox(&spec, argv + optind)
-		      : run_without_sandbox(&spec, argv + optind);
+	ret = run_and_wait(&spec, argv + optind, sandbox);
 	sandbox_spec_free(&spec);
 	return ret;
 }

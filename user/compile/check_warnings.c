@@ -263,6 +263,26 @@ static int traverse_warnings(const struct policy *p, const struct agent_policy *
 			n++;
 		}
 	}
+	for (size_t i = 0; i < a->home_files.n; i++) {
+		char src[PATH_MAX];
+		struct stat st;
+		bool can_read;
+
+		/* the sandbox binds SRC itself: the agent's user reads it there */
+		snprintf(src, sizeof(src), "%.*s", (int)strcspn(a->home_files.v[i], ":"),
+			 a->home_files.v[i]);
+		if (stat(src, &st))
+			continue;
+		can_read = st.st_uid == uid ? st.st_mode & S_IRUSR
+					      : st.st_gid == gid ? st.st_mode & S_IRGRP
+								 : st.st_mode & S_IROTH;
+		if (!can_read || untraversable_at(src, uid, gid, where, sizeof(where))) {
+			fprintf(out, "warden: warning: %s: agents.%s.homeFiles[%zu]: %s: user %s "
+				"cannot read it (make it readable, e.g. mode 0644: it is read, never "
+				"written)\n", p->path, a->name, i, src, user);
+			n++;
+		}
+	}
 	return n;
 }
 

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "agent_home.h"
 #include "bind.h"
 #include "fs_rules.h"
 #include "resolve.h"
@@ -114,6 +115,26 @@ static int add_deny_path(struct fs_builder *b, const char *path)
 		free(copy2);
 	}
 	free(copy);
+	return ret;
+}
+
+/*
+ * The agent's home, read-write; each homeFiles copy in it read-only (the
+ * closest rule wins over the home's), and its source readable, for the
+ * sandbox that binds the source itself over the copy (agent_home.h).
+ */
+static int add_home(struct fs_builder *b, const struct agent_policy *a)
+{
+	char home[PATH_MAX], src[PATH_MAX], dst[PATH_MAX];
+	int ret;
+
+	agent_home_dir(a->name, home, sizeof(home));
+	ret = add_path(b, home, FS_READ | FS_WRITE, false, "home");
+	for (size_t i = 0; !ret && i < a->home_files.n; i++) {
+		ret = agent_home_file(a->name, a->home_files.v[i], src, sizeof(src), dst, sizeof(dst));
+		ret = ret ?: add_path(b, src, FS_READ, true, "homeFiles source");
+		ret = ret ?: add_path(b, dst, FS_READ, false, "homeFiles copy");
+	}
 	return ret;
 }
 
@@ -292,6 +313,7 @@ int fs_compile(const struct policy *p, const struct agent_policy *a, uint32_t id
 		sandbox_tmp_dir(a->name, tmp, sizeof(tmp));
 		ret = add_path(&b, tmp, FS_READ | FS_WRITE, false, "private /tmp");
 	}
+	ret = ret ?: add_home(&b, a);
 	ret = ret ?: deny_other_workspaces(&b, a);
 	for (size_t i = 0; !ret && i < a->fs.deny.n; i++)
 		ret = a->fs.deny.v[i][0] == '/' ? add_deny_path(&b, a->fs.deny.v[i])

@@ -18,6 +18,7 @@
 #include <sys/timerfd.h>
 #include <bpf/libbpf.h>
 
+#include "agent_home.h"
 #include "cgroup.h"
 #include "daemon.h"
 #include "control.h"
@@ -61,7 +62,7 @@ static void ensure_agent_dirs(const struct policy *p)
 {
 	for (size_t i = 0; i < p->n_agents; i++) {
 		const struct agent_policy *a = &p->agents[i];
-		char tmp[PATH_MAX];
+		char tmp[PATH_MAX], err[PATH_MAX + 256];
 
 		if (!a->confined)
 			continue;
@@ -69,6 +70,8 @@ static void ensure_agent_dirs(const struct policy *p)
 			make_agent_dir(a, a->workspace, "workspace");
 		sandbox_tmp_dir(a->name, tmp, sizeof(tmp));
 		make_agent_dir(a, tmp, "private /tmp");
+		if (agent_home_sync(a, err, sizeof(err)))
+			log_error("%s", err);
 	}
 }
 

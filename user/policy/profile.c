@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <json-c/json.h>
 
 #include "baseline.h"
 #include "profile.h"
@@ -151,6 +152,60 @@ static int add_dir_of(struct adder *ad, const char *file)
 	return add_readable(ad, dir);
 }
 
+/*
+ * The installed dependencies of the package at pkg, one level: npm puts a
+ * runtime's native half in a platform package beside it (Codex's
+ * @openai/codex-linux-x64 holds the real codex binary; Claude Code's and
+ * Gemini CLI's native helpers are optional dependencies too), under the
+ * package's own node_modules/ or next to it in the same node_modules/.
+ * Each is readable and executable like the package itself.
+ */
+static int add_package_deps(struct adder *ad, const char *pkg)
+{
+	static const char *const kinds[] = { "optionalDependencies", "dependencies" };
+	char file[PATH_MAX + 16], nm[PATH_MAX], *at;
+	json_object *root;
+	int ret = 0;
+
+	snprintf(file, sizeof(file), "%s/package.json", pkg);
+	root = json_object_from_file(file);
+	if (!root)
+		return 0; /* not an npm package after all: nothing more to add */
+	/* the node_modules/ holding pkg ("/@scope/name" or "/name" off its end) */
+	snprintf(nm, sizeof(nm), "%s", pkg);
+	at = strstr(nm, "/node_modules/");
+	for (char *p = at; p; p = strstr(p + 1, "/node_modules/"))
+		at = p;
+	if (at)
+		at[strlen("/node_modules")] = '\0';
+	for (size_t k = 0; k < 2 && !ret; k++) {
+		json_object *deps;
+
+		if (!json_object_object_get_ex(root, kinds[k], &deps) ||
+		    !json_object_is_type(deps, json_type_object))
+			continue;
+		json_object_object_foreach(deps, name, value) {
+			char dir[2 * PATH_MAX + 16], entry[2 * PATH_MAX + 17];
+			struct stat st;
+
+			(void)value;
+			if (strstr(name, "..") || name[0] == '/')
+				continue;
+			snprintf(dir, sizeof(dir), "%s/node_modules/%s", pkg, name);
+			if ((stat(dir, &st) || !S_ISDIR(st.st_mode)) && at)
+				snprintf(dir, sizeof(dir), "%s/%s", nm, name);
+			if (stat(dir, &st) || !S_ISDIR(st.st_mode))
+				continue; /* another platform's, not installed */
+			snprintf(entry, sizeof(entry), "%s/", dir);
+			ret = add_readable(ad, dir) ?: add_bin(ad, entry);
+			if (ret)
+				break;
+		}
+	}
+	json_object_put(root);
+	return ret;
+}
+
 static int resolve_command(struct adder *ad, const char *search, char *err, size_t errlen,
 			   const char *policy_name)
 {
@@ -198,7 +253,8 @@ static int resolve_command(struct adder *ad, const char *search, char *err, size
 
 		/* its launcher may start native helpers from the package (vendor/) */
 		snprintf(entry, sizeof(entry), "%s/", pkg);
-		return add_readable(ad, pkg) ?: add_bin(ad, entry);
+		ret = add_readable(ad, pkg) ?: add_bin(ad, entry);
+		return ret ?: add_package_deps(ad, pkg);
 	}
 	return add_dir_of(ad, real);
 }

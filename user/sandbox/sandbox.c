@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "agent_home.h"
 #include "baseline.h"
 #include "sandbox.h"
 
@@ -44,8 +45,8 @@ static void add_string(json_object *o, const char *key, const char *value)
 json_object *sandbox_spec_to_json(const struct agent_policy *a)
 {
 	json_object *o = json_object_new_object();
-	struct strv ro = {};
-	char tmp[PATH_MAX];
+	struct strv ro = {}, binds = {};
+	char tmp[PATH_MAX], home[PATH_MAX], src[PATH_MAX], dst[PATH_MAX], bind[3 * PATH_MAX];
 
 	for (size_t i = 0; fs_baseline_read[i]; i++)
 		if (strncmp(fs_baseline_read[i], "/dev/", 5)) /* --dev provides devices */
@@ -56,15 +57,30 @@ json_object *sandbox_spec_to_json(const struct agent_policy *a)
 	add_string(o, "agent", a->name);
 	add_string(o, "workspace", a->workspace);
 	add_string(o, "tmpDir", access(tmp, F_OK) ? NULL : tmp);
+	agent_home_dir(a->name, home, sizeof(home));
+	if (!access(home, F_OK)) {
+		add_string(o, "home", home);
+		/* the home first, then the operator's files over their copies in it */
+		snprintf(bind, sizeof(bind), "%s:%s:rw", home, home);
+		strv_push(&binds, bind);
+		for (size_t i = 0; i < a->home_files.n; i++)
+			if (!agent_home_file(a->name, a->home_files.v[i], src, sizeof(src), dst,
+					     sizeof(dst))) {
+				snprintf(bind, sizeof(bind), "%s:%s:ro", src, dst);
+				strv_push(&binds, bind);
+			}
+	}
+	strv_extend(&binds, &a->binds);
 	add_string(o, "user", a->user ? a->user : DEFAULT_AGENT_USER);
 	/* the object form shares the host's namespace: the kernel filters (layer 6) */
 	json_object_object_add(o, "network",
 			       json_object_new_string(a->network != NETWORK_NONE ? "host" : "none"));
 	json_object_object_add(o, "readOnly", strv_json(&ro));
-	json_object_object_add(o, "binds", strv_json(&a->binds));
+	json_object_object_add(o, "binds", strv_json(&binds));
 	json_object_object_add(o, "envSet", strv_json(&a->env.set));
 	json_object_object_add(o, "envPass", strv_json(&a->env.pass));
 	strv_free(&ro);
+	strv_free(&binds);
 	return o;
 }
 
@@ -96,6 +112,7 @@ int sandbox_spec_from_json(json_object *o, struct sandbox_spec *s)
 	s->agent = json_strdup(o, "agent");
 	s->workspace = json_strdup(o, "workspace");
 	s->tmp_dir = json_strdup(o, "tmpDir");
+	s->home = json_strdup(o, "home");
 	s->user = json_strdup(o, "user");
 	s->share_network = json_object_object_get_ex(o, "network", &v) &&
 			   !strcmp(json_object_get_string(v), "host");
@@ -115,6 +132,7 @@ void sandbox_spec_free(struct sandbox_spec *s)
 	free(s->agent);
 	free(s->workspace);
 	free(s->tmp_dir);
+	free(s->home);
 	free(s->user);
 	strv_free(&s->read_only);
 	strv_free(&s->binds);
@@ -178,7 +196,7 @@ static int add_binds(struct strv *argv, const struct strv *binds)
 
 int sandbox_environment(const struct sandbox_spec *s, char *const *environ, struct strv *out)
 {
-	bool has_path = false;
+	bool has_path = false, has_home = false;
 	int ret = 0;
 
 	for (size_t i = 0; !ret && i < s->env_pass.n; i++) {
@@ -199,10 +217,17 @@ int sandbox_environment(const struct sandbox_spec *s, char *const *environ, stru
 		if (!strchr(s->env_set.v[i], '='))
 			return -EINVAL;
 		has_path |= !strncmp(s->env_set.v[i], "PATH=", 5);
+		has_home |= !strncmp(s->env_set.v[i], "HOME=", 5);
 		ret = strv_push(out, s->env_set.v[i]);
 	}
 	if (!ret && !has_path)
 		ret = strv_push(out, "PATH=" SANDBOX_DEFAULT_PATH);
+	if (!ret && !has_home && s->home) {
+		char home[PATH_MAX + 8];
+
+		snprintf(home, sizeof(home), "HOME=%s", s->home);
+		ret = strv_push(out, home);
+	}
 	return ret;
 }
 

@@ -25,13 +25,13 @@
 
 #define SANDBOX_WORKSPACE "/workspace"
 #define SANDBOX_STAGE "/.warden/warden" /* warden itself, the first program inside */
-#define DEFAULT_AGENT_USER "nobody"
 
 /* What `warden run` needs to build an agent's sandbox; sent by the daemon. */
 struct sandbox_spec {
 	char *agent;
 	char *workspace;  /* host path bound at /workspace; NULL = none */
 	char *tmp_dir;    /* host directory bound at /tmp; NULL = a tmpfs */
+	char *home;       /* the agent's home (agent_home.h), HOME unless env.set has one */
 	char *user;
 	bool share_network;
 	struct strv read_only; /* host paths bound read-only at the same path */
