@@ -3,10 +3,13 @@
 #ifndef WARDEN_TEST_JSON_ASSERT_H
 #define WARDEN_TEST_JSON_ASSERT_H
 
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <cmocka.h>
 #include <json-c/json.h>
 
-/* Include after cmocka.h. */
 static inline const char *get_str(json_object *o, const char *key)
 {
 	json_object *v;
