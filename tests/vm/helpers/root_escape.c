@@ -14,9 +14,10 @@
  *   setflags FILE       FS_IOC_SETFLAGS (chattr) on FILE, opened read-only
  *   connect PATH        connect to a unix stream socket
  *   uring-personality   an io_uring NOP run with registered credentials
- *   setown-race PID     F_SETOWN_EX while a thread flips the pid between
- *                       self and PID: once the kernel took PID, F_SETSIG
- *                       SIGKILL, O_ASYNC, write (prints "won" or "lost")
+ *   setown-race PID     a pipe armed with F_SETSIG SIGKILL and O_ASYNC while
+ *                       it is its own owner, then F_SETOWN_EX while a thread
+ *                       flips the pid between self and PID; once the kernel
+ *                       took PID, a write (prints "won" or "lost")
  *   async-later PID READY GO
  *                       sets PID as a pipe's owner now, touches READY, waits
  *                       for GO, then F_SETSIG SIGKILL, O_ASYNC, write
@@ -181,14 +182,6 @@ static int uring_personality(void)
 	return report(cqe->res ? -1 : 0);
 }
 
-/* Makes the file deliver SIGKILL to its owner: F_SETSIG, O_ASYNC, then I/O. */
-static void arm_and_fire(int p[2])
-{
-	if (!fcntl(p[0], F_SETSIG, SIGKILL) && !fcntl(p[0], F_SETFL, O_ASYNC))
-		(void)!write(p[1], "x", 1);
-	usleep(200000);
-}
-
 static struct f_owner_ex race_owner = { .type = F_OWNER_PID };
 static volatile int race_stop;
 static pid_t race_self, race_victim;
@@ -213,6 +206,10 @@ static int setown_race(pid_t victim)
 	race_self = getpid();
 	race_victim = victim;
 	race_owner.pid = race_self;
+	/* armed while the owner is itself (allowed): only the owner changes in the race */
+	if (fcntl(p[0], F_SETOWN, race_self) || fcntl(p[0], F_SETSIG, SIGKILL) ||
+	    fcntl(p[0], F_SETFL, O_ASYNC))
+		return perror("arming"), 2;
 	pthread_create(&t, NULL, race_flipper, NULL);
 	for (int i = 0; i < 200000 && !won; i++)
 		won = !fcntl(p[0], F_SETOWN_EX, &race_owner) &&
@@ -221,8 +218,10 @@ static int setown_race(pid_t victim)
 	pthread_join(t, NULL);
 	puts(won ? "won" : "lost");
 	fflush(stdout);
-	if (won)
-		arm_and_fire(p);
+	if (won) {
+		(void)!write(p[1], "x", 1); /* SIGIO (as SIGKILL) to the owner the race left */
+		usleep(200000);
+	}
 	return 0;
 }
 
