@@ -37,7 +37,9 @@ for c in claude codex gemini; do
 		_result fail "$c is installed in $NPM_BIN" "run scripts/install-agents.sh (make deps)"
 		continue
 	fi
-	ln -sfn "$NPM_BIN/$c" /usr/local/bin/$c
+	# as `npm install -g` links it: straight into the package (the sandbox
+	# binds the package's directory, not the cache's bin/)
+	ln -sfn "$(readlink -f "$NPM_BIN/$c")" /usr/local/bin/$c
 done
 
 rm -rf "$KNOW" "$OTHER" "$CONF" /srv/agents/claude /srv/agents/codex /srv/agents/gemini
@@ -215,7 +217,9 @@ for cli in ${AGENTS:-claude codex gemini}; do
 		check "$M injected: /proc/1/environ holds nothing of the caller" \
 			result_lacks environ CALLER-SECRET-9
 		if [ $mode = no-sandbox ]; then
-			denied_event "$M   an event" '.type == "file" and (.path | test("environ"))'
+			# as root the open passes the file checks; the ptrace check on pid 1 refuses it
+			denied_event "$M   an event" \
+				'(.type == "file" and (.path | test("environ"))) or (.type == "process" and .reason == "other-process" and .comm == "cat")'
 		fi
 		check "$M injected: a binary not allowed does not run" result_lacks exec Linux
 		denied_event "$M   an event" '.type == "exec" and .path == "/usr/bin/uname"'
