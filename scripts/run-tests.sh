@@ -25,7 +25,7 @@ done
 
 if [ "${1:-}" != --unit-only ]; then
 	log=$(mktemp)
-	VMTEST_TIMEOUT=${VMTEST_TIMEOUT:-2400} scripts/vmtest.sh tests/vm/run-all.sh 2>&1 | tee "$log"
+	VMTEST_TIMEOUT=${VMTEST_TIMEOUT:-3000} scripts/vmtest.sh tests/vm/run-all.sh 2>&1 | tee "$log"
 	vm_rc=${PIPESTATUS[0]}
 	if line=$(grep -E '^vm: [0-9]+ passed, [0-9]+ failed' "$log" | tail -1); then
 		read -r vm_pass vm_fail < <(sed -E 's/^vm: ([0-9]+) passed, ([0-9]+) failed.*/\1 \2/' <<<"$line")

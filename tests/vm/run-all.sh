@@ -12,7 +12,9 @@ for t in tests/vm/test_*.sh; do
 	[ -n "${VMTEST_ONLY:-}" ] && ! grep -qw "$(basename "$t" .sh)" <<<"$VMTEST_ONLY" && continue
 	echo "# $t"
 	start=$SECONDS
-	timeout 600 bash "$t" || echo "# $t failed (exit $?)"
+	# a file may ask for more than 600 s with a "# vm-timeout: SECONDS" line
+	limit=$(sed -n 's/^# vm-timeout: \([0-9]*\)$/\1/p' "$t" | head -1)
+	timeout "${limit:-600}" bash "$t" || echo "# $t failed (exit $?)"
 	echo "# $t took $((SECONDS - start)) s"
 done
 read -r pass fail < <(awk '{ p += $1; f += $2 } END { print p + 0, f + 0 }' "$VMTEST_RESULTS")
