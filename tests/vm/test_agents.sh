@@ -19,6 +19,8 @@
 # command is held, approved from outside, and its output reaches the model.
 #   AGENTS="claude codex gemini"  AGENT_MODES="sandbox ask no-sandbox"
 #   AGENT_DEBUG=1 shows each session's output and last events
+# Nine sessions of real CLIs under emulation: about 8 minutes.
+# vm-timeout: 900
 . "$(dirname "$0")/lib.sh"
 
 PORT=18080 EVIL=18081
