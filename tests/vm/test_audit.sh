@@ -213,9 +213,15 @@ check_status "--agent: readable again after chmod" 0 "${AUDIT[@]}" --agent coder
 # Editors and atomic writers save by rename: a new inode, which rules keyed
 # by inode when the policy was applied may not know. Whatever the daemon
 # does about it, the audit must agree with what the agent really gets.
+sleep 1 # the re-resolution the chmods above started is over
+gen=$("$WARDEN" status --json | jq .generation)
 cp "$BASE/ops/tasks.json" "$BASE/ops/.tasks.tmp" && mv "$BASE/ops/.tasks.tmp" "$BASE/ops/tasks.json"
 # the daemon watches the registry's directory and re-resolves it by itself
-sleep 3
+# (a new generation; under emulation that can take several seconds)
+for _ in $(seq 150); do
+	[ "$("$WARDEN" status --json | jq .generation)" -gt "$gen" ] && break
+	sleep 0.1
+done
 check "the replaced registry (a new inode) is readable again without a reload" \
 	"$WARDEN" run --agent coder --no-sandbox -- cat "$BASE/ops/tasks.json"
 check_status "--agent agrees" 0 "${AUDIT[@]}" --agent coder
