@@ -83,7 +83,7 @@ static int apply_policy_file(struct daemon *d, const char *file, char *err, size
 {
 	struct compiled_policy compiled;
 	struct policy *p;
-	int ret;
+	int ret, watch_fd;
 
 	uint64_t started = monotonic_ms();
 
@@ -91,8 +91,11 @@ static int apply_policy_file(struct daemon *d, const char *file, char *err, size
 	if (!p)
 		return -EINVAL;
 	ensure_agent_dirs(p);
+	watch_fd = watch_policy(p);
 	ret = policy_compile(p, &d->ids, d->generation + 1, &compiled, err, errlen);
 	if (ret) {
+		if (watch_fd >= 0)
+			close(watch_fd);
 		policy_free(p);
 		return ret;
 	}
@@ -103,6 +106,8 @@ static int apply_policy_file(struct daemon *d, const char *file, char *err, size
 	/* layer 6: the new egress sets under the other slot, resolver ports in the rules */
 	ret = d->net ? net_prepare(d->net, p, &d->ids, &compiled, err, errlen) : 0;
 	if (ret) {
+		if (watch_fd >= 0)
+			close(watch_fd);
 		compiled_policy_free(&compiled);
 		policy_free(p);
 		return ret;
@@ -114,6 +119,8 @@ static int apply_policy_file(struct daemon *d, const char *file, char *err, size
 			 strerror(-ret));
 		if (d->net)
 			net_abort(d->net);
+		if (watch_fd >= 0)
+			close(watch_fd);
 		compiled_policy_free(&compiled);
 		policy_free(p);
 		return ret;
@@ -126,6 +133,7 @@ static int apply_policy_file(struct daemon *d, const char *file, char *err, size
 	d->active = compiled;
 	policy_free(d->policy);
 	d->policy = p;
+	watch_install(d, watch_fd);
 	return 0;
 }
 
@@ -149,7 +157,6 @@ int daemon_reload(struct daemon *d, const char *file, char *err, size_t errlen)
 			d->policy_file = copy;
 		}
 	}
-	rewatch(d);
 	log_info("policy %s applied (generation %llu, %zu rules)", d->policy->path,
 		 (unsigned long long)d->generation, d->n_rules);
 	return 0;
@@ -275,7 +282,9 @@ static int setup_loop(struct daemon *d)
 	err = err ?: watch(d->epoll_fd, d->listen_fd);
 	err = err ?: watch(d->epoll_fd, ring_buffer__epoll_fd(d->ring));
 	err = err ?: watch(d->epoll_fd, net_fd(d->net));
-	rewatch(d);
+	/* the first policy's watches were made before the loop had its epoll set */
+	if (!err && d->inotify_fd >= 0)
+		err = watch(d->epoll_fd, d->inotify_fd);
 	return err;
 }
 

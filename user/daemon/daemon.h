@@ -122,7 +122,8 @@ void adopt_existing_cgroups(struct daemon *d);
 void adopt_registered_cgroups(struct daemon *d);
 
 /* watch.c: inotify on the directories allowlisted binaries were found in */
-void rewatch(struct daemon *d);
+int watch_policy(const struct policy *p);
+void watch_install(struct daemon *d, int fd);
 void on_inotify(struct daemon *d);
 void reresolve_if_due(struct daemon *d);
 

@@ -17,14 +17,14 @@
 
 #define RERESOLVE_DELAY_MS 500 /* a package upgrade renames many files: one recompile */
 
-static void watch_dir(struct daemon *d, const char *dir)
+static void watch_dir(int fd, const char *dir)
 {
-	inotify_add_watch(d->inotify_fd, dir, IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE |
+	inotify_add_watch(fd, dir, IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE |
 						    IN_CLOSE_WRITE | IN_ATTRIB | IN_ONLYDIR);
 }
 
 /* The parent directory of each path (a bind's SRC for "SRC:DST[:mode]"). */
-static void watch_parents(struct daemon *d, const struct strv *paths)
+static void watch_parents(int fd, const struct strv *paths)
 {
 	for (size_t i = 0; i < paths->n; i++) {
 		char *copy = strdup(paths->v[i]);
@@ -32,29 +32,34 @@ static void watch_parents(struct daemon *d, const struct strv *paths)
 		if (!copy)
 			continue;
 		copy[strcspn(copy, ":")] = '\0';
-		watch_dir(d, dirname(copy));
+		watch_dir(fd, dirname(copy));
 		free(copy);
 	}
 }
 
 /*
- * Watches every directory an allowlist entry was resolved in: the agent's
- * PATH for bare names, the parent of an absolute file, a listed directory
- * itself (not its subdirectories). A change there (a package upgrade
- * replaces inodes) re-resolves the policy, so an upgraded binary keeps
- * working and a replaced file does not inherit the old one's allowance.
- * The parents of readOnly, mustRead and bind paths are watched too: a
- * knowledge file saved by an editor is a new inode the agent must still read.
+ * Watches every directory an allowlist entry of p was resolved in: the
+ * agent's PATH for bare names, the parent of an absolute file, a listed
+ * directory itself (not its subdirectories). A change there (a package
+ * upgrade replaces inodes) re-resolves the policy, so an upgraded binary
+ * keeps working and a replaced file does not inherit the old one's
+ * allowance. The parents of readOnly, mustRead and bind paths are watched
+ * too: a knowledge file saved by an editor is a new inode the agent must
+ * still read.
+ *
+ * Made before the policy's names are resolved and installed only when it
+ * is applied (watch_install): a change while the policy compiles is queued
+ * on the new descriptor and re-resolves again, never lost between the
+ * resolution and the watch. -1 when inotify is unavailable (no watching).
  */
-void rewatch(struct daemon *d)
+int watch_policy(const struct policy *p)
 {
-	if (d->inotify_fd >= 0)
-		close(d->inotify_fd);
-	d->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	if (d->inotify_fd < 0)
-		return;
-	for (size_t i = 0; i < d->policy->n_agents; i++) {
-		const struct agent_policy *a = &d->policy->agents[i];
+	int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	for (size_t i = 0; i < p->n_agents; i++) {
+		const struct agent_policy *a = &p->agents[i];
 
 		for (size_t j = 0; j < a->exec.safe_bins.n; j++) {
 			char *copy = strdup(a->exec.safe_bins.v[j]), *save = NULL;
@@ -66,24 +71,33 @@ void rewatch(struct daemon *d)
 
 				for (char *dir = path ? strtok_r(path, ":", &save) : NULL; dir;
 				     dir = strtok_r(NULL, ":", &save))
-					watch_dir(d, dir);
+					watch_dir(fd, dir);
 				free(path);
 			} else if (copy[strlen(copy) - 1] == '/') {
-				watch_dir(d, copy);
+				watch_dir(fd, copy);
 			} else {
-				watch_dir(d, dirname(copy));
+				watch_dir(fd, dirname(copy));
 			}
 			free(copy);
 		}
 		/* files the agent must read, replaced by editors and atomic writers */
-		watch_parents(d, &a->fs.read_only);
-		watch_parents(d, &a->fs.must_read);
-		watch_parents(d, &a->binds);
+		watch_parents(fd, &a->fs.read_only);
+		watch_parents(fd, &a->fs.must_read);
+		watch_parents(fd, &a->binds);
 	}
-	if (d->epoll_fd >= 0) {
-		struct epoll_event ev = { .events = EPOLLIN, .data.fd = d->inotify_fd };
+	return fd;
+}
 
-		epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, d->inotify_fd, &ev);
+/* The applied policy's watches (from watch_policy) replace the previous ones. */
+void watch_install(struct daemon *d, int fd)
+{
+	if (d->inotify_fd >= 0)
+		close(d->inotify_fd); /* which also takes it out of the epoll set */
+	d->inotify_fd = fd;
+	if (fd >= 0 && d->epoll_fd >= 0) {
+		struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+
+		epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, fd, &ev);
 	}
 }
 
