@@ -132,6 +132,11 @@ wait "$victim" 2>/dev/null
 
 routes "no-sandbox root" "$WARDEN run --no-sandbox --agent rooty --"
 
+# warden run waits as the agent's parent, outside its cgroup, as the caller
+# (root): the agent's signals to it are refused like to any outside process.
+check_status "the agent cannot signal the warden run that waits for it" 0 \
+	"$WARDEN" run --no-sandbox --agent rooty -- sh -c 'kill -USR1 $PPID 2>/dev/null && exit 9; exit 0'
+
 check_event "an event for the control socket connect" \
 	'.type == "process" and .op == "connect" and .reason == "control-socket" and .agent == "rooty"'
 check_event "an event for clone3 into a cgroup" '.op == "clone-into-cgroup" and .reason == "cgroup-escape"'
