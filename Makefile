@@ -82,11 +82,13 @@ $(BUILD)/warden: $(USER_OBJS)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 # A unit test links the folders it tests and what they stand on, nothing
-# above them (the lines after the rule).
+# above them (the lines after the rule). Its .d file adds the headers it
+# includes as prerequisites: they are not inputs of the link.
 $(BUILD)/tests/unit/%: tests/unit/%.c
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) '-DWARDEN_SOURCE_DIR="$(CURDIR)"' $(LDFLAGS) $^ $(LDLIBS) -lcmocka -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) '-DWARDEN_SOURCE_DIR="$(CURDIR)"' $(LDFLAGS) $(filter %.c %.o,$^) \
+		$(LDLIBS) -lcmocka -o $@
 
 UNIT_COMPILE := $(call user_objs,base policy sandbox compile)
 $(BUILD)/tests/unit/test_policy: $(UNIT_COMPILE)
