@@ -33,7 +33,7 @@ if [ -f /run/vmtest/extra-path ]; then
 	mkdir -p /run/vmtest-extra/rw/upper /run/vmtest-extra/rw/work
 	mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=512000,cache=loose extra \
 		/run/vmtest-extra/lower &&
-	mount -t overlay overlay -o lowerdir=/run/vmtest-extra/lower,upperdir=/run/vmtest-extra/rw/upper,workdir=/run/vmtest-extra/rw/work \
+	mount -t overlay overlay -o lowerdir=/run/vmtest-extra/lower,upperdir=/run/vmtest-extra/rw/upper,workdir=/run/vmtest-extra/rw/work,xino=on \
 		"$extra" || echo "vmtest: cannot mount the shared $extra" >/dev/ttyS0
 fi
 # The guest kernel's modules (veth, loop, ...) from the vmtest cache.

@@ -27,7 +27,7 @@ $bb mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=512000,cache=loose hos
 	fail "cannot mount the host root over 9p"
 $bb mount -t tmpfs -o mode=755 rw /rw
 $bb mkdir -p /rw/upper /rw/work
-$bb mount -t overlay overlay -o lowerdir=/lower,upperdir=/rw/upper,workdir=/rw/work /newroot ||
+$bb mount -t overlay overlay -o lowerdir=/lower,upperdir=/rw/upper,workdir=/rw/work,xino=on /newroot ||
 	fail "cannot mount the overlay root"
 $bb mount -t tmpfs -o mode=755 run /newroot/run
 $bb mkdir -p /newroot/run/vmtest

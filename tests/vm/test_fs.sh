@@ -133,6 +133,23 @@ allowed "/dev/null, /dev/urandom and /proc/self" \
 allowed "signal its own processes" "sleep 5 & kill \$!"
 check "an unconfined process reads the secret" grep -q sk-secret /srv/secrets/.env
 check "an unconfined process reads another workspace" cat /srv/agents/b/private.txt
+# A rule on one file is only as unique as the kernel's number for it: on an
+# overlay of two filesystems without xino, an upper file can take a lower
+# file's number. `warden check` says so (the VM's own root has xino=on).
+mkdir -p /srv/ovl-lower /srv/ovl-rw /srv/ovl
+mount -t tmpfs lower /srv/ovl-lower && echo tool >/srv/ovl-lower/tool.txt
+mount -t tmpfs rw /srv/ovl-rw && mkdir -p /srv/ovl-rw/upper /srv/ovl-rw/work
+mount -t overlay overlay -o lowerdir=/srv/ovl-lower,upperdir=/srv/ovl-rw/upper,workdir=/srv/ovl-rw/work,xino=off /srv/ovl
+cat >"$WORK/ovl.json" <<JSON
+{ "version": 1, "agents": { "o": { "workspace": "$WS",
+  "fs": { "readOnly": ["/srv/ovl/tool.txt", "/etc/hostname"] } } } }
+JSON
+check_status "a rule on a file of an overlay without xino is valid" 0 "$WARDEN" check "$WORK/ovl.json"
+check_output "check warns that its number may repeat" \
+	"agents.o.fs.readOnly: /srv/ovl/tool.txt lies on a filesystem whose inode numbers repeat"
+check "no such warning for a file of an overlay with xino" \
+	sh -c '! printf %s "$1" | grep -q "hostname lies on"' _ "$LAST_OUTPUT"
+umount /srv/ovl /srv/ovl-rw /srv/ovl-lower
 check "status counts file denials" sh -c \
 	"$WARDEN status --json | jq -e '.counters.fileDenied > 0 and .counters.processDenied > 0'"
 finish

@@ -286,9 +286,42 @@ static int traverse_warnings(const struct policy *p, const struct agent_policy *
 	return n;
 }
 
+static int shared_number_warning(const struct policy *p, const struct agent_policy *a,
+				 const char *where, const char *path, FILE *out)
+{
+	if (path[0] != '/' || !file_number_shared(path))
+		return 0;
+	fprintf(out, "warden: warning: %s: agents.%s.%s: %s lies on a filesystem whose inode "
+		"numbers repeat (overlayfs over different filesystems without xino, or a btrfs "
+		"subvolume): a file the agent creates there can take its number and its rule; "
+		"mount the overlay with xino=on, or name its directory instead\n", p->path,
+		a->name, where, path);
+	return 1;
+}
+
+/* Rules on single files whose kernel number another file may share (file_number_shared) */
+static int identity_warnings(const struct policy *p, const struct agent_policy *a, FILE *out)
+{
+	struct resolved_bins bins = {};
+	char err[1024];
+	int n = 0;
+
+	if (a->exec.security == EXEC_SECURITY_ALLOWLIST &&
+	    !resolve_safe_bins(p, a, &bins, err, sizeof(err)))
+		for (size_t i = 0; i < bins.n; i++)
+			n += shared_number_warning(p, a, "exec.safeBins", bins.v[i].path, out);
+	resolved_bins_free(&bins);
+	for (size_t i = 0; i < a->fs.read_only.n; i++)
+		n += shared_number_warning(p, a, "fs.readOnly", a->fs.read_only.v[i], out);
+	for (size_t i = 0; i < a->fs.deny.n; i++)
+		n += shared_number_warning(p, a, "fs.deny", a->fs.deny.v[i], out);
+	return n;
+}
+
 int check_agent_warnings(const struct policy *p, const struct agent_policy *a, FILE *out)
 {
 	if (!a->confined)
 		return 0;
-	return bin_warnings(p, a, out) + deny_warnings(p, a, out) + traverse_warnings(p, a, out);
+	return bin_warnings(p, a, out) + deny_warnings(p, a, out) + traverse_warnings(p, a, out) +
+	       identity_warnings(p, a, out);
 }

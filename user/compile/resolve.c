@@ -130,6 +130,26 @@ static int statx_identity(int dirfd, const char *path, int flags, struct file_id
 	return mount_dev((int)stx.stx_mnt_id, &id->dev);
 }
 
+/*
+ * The kernel's inode numbers are unique per superblock, and an identity is
+ * (superblock, number). Two filesystems break that: overlayfs over layers
+ * of different filesystems without xino gives each file its layer's
+ * number (an upper file and a lower one can share it), and btrfs numbers
+ * each subvolume on its own. stat() then reports a device of the layer or
+ * subvolume, not the superblock's: that difference is the sign.
+ */
+bool file_number_shared(const char *path)
+{
+	struct statx stx;
+	uint64_t dev;
+
+	if (statx(AT_FDCWD, path, AT_STATX_SYNC_AS_STAT, STATX_TYPE | STATX_MNT_ID, &stx) ||
+	    !(stx.stx_mask & STATX_MNT_ID) || S_ISDIR(stx.stx_mode) ||
+	    mount_dev((int)stx.stx_mnt_id, &dev))
+		return false;
+	return dev != kernel_dev(stx.stx_dev_major, stx.stx_dev_minor);
+}
+
 int file_identity_fd(int fd, struct file_id *id)
 {
 	int mnt_id, err;

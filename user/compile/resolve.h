@@ -6,6 +6,7 @@
 #ifndef WARDEN_RESOLVE_H
 #define WARDEN_RESOLVE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,6 +34,13 @@ int file_identity(const char *path, struct file_id *id);
 int file_identity_fd(int fd, struct file_id *id);
 /* The same for an fd opened in process pid's mount namespace (its mounts may not be ours). */
 int file_identity_fd_of(int fd, int pid, struct file_id *id);
+
+/*
+ * Whether the kernel's number for the file at path may also belong to
+ * another file of its superblock (overlayfs without xino, btrfs
+ * subvolumes): a rule on it could then match a different file.
+ */
+bool file_number_shared(const char *path);
 
 struct resolved_bin {
 	struct file_id id;
