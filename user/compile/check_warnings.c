@@ -195,6 +195,39 @@ out:
 	return n;
 }
 
+/*
+ * /usr is large and the same for every agent: its matches are found once per
+ * distinct deny list (agents of one policy share theirs, mostly), with a
+ * budget of its own.
+ */
+static size_t usr_deny_matches(const struct agent_policy *a, char found[][4096], size_t max)
+{
+	static struct {
+		char *deny; /* the deny list, one entry a line */
+		size_t n;
+		char found[SHOWN_MATCHES][4096];
+	} memo[8];
+	static size_t memo_n;
+	char key[8192] = "";
+	size_t budget = SCAN_BUDGET, n;
+
+	for (size_t i = 0; i < a->fs.deny.n; i++)
+		snprintf(key + strlen(key), sizeof(key) - strlen(key), "%s\n", a->fs.deny.v[i]);
+	for (size_t i = 0; i < memo_n; i++)
+		if (!strcmp(memo[i].deny, key)) {
+			n = memo[i].n < max ? memo[i].n : max;
+			memcpy(found, memo[i].found, n * sizeof(found[0]));
+			return n;
+		}
+	n = deny_matches_under(a, "/usr", found, max, &budget);
+	if (memo_n < sizeof(memo) / sizeof(memo[0]) && max == SHOWN_MATCHES &&
+	    (memo[memo_n].deny = strdup(key))) {
+		memo[memo_n].n = n;
+		memcpy(memo[memo_n++].found, found, n * sizeof(found[0]));
+	}
+	return n;
+}
+
 static int deny_warnings(const struct policy *p, const struct agent_policy *a, FILE *out)
 {
 	size_t budget = SCAN_BUDGET;
@@ -220,8 +253,8 @@ static int deny_warnings(const struct policy *p, const struct agent_policy *a, F
 	for (size_t i = 0; i < a->fs.read_only.n && total < SHOWN_MATCHES; i++)
 		total += deny_matches_under(a, a->fs.read_only.v[i], found + total,
 					    SHOWN_MATCHES - total, &budget);
-	if (total < SHOWN_MATCHES)
-		total += deny_matches_under(a, "/usr", found + total, SHOWN_MATCHES - total, &budget);
+	if (!total)
+		total = usr_deny_matches(a, found, SHOWN_MATCHES);
 	if (!total)
 		return 0;
 	for (size_t i = 0; i < total; i++) {
