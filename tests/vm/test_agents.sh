@@ -22,7 +22,7 @@
 # binary not allowed is refused at once.
 #   AGENTS="claude codex gemini"  AGENT_MODES="sandbox no-sandbox"
 #   AGENT_DEBUG=1 shows each session's output and last events
-# Six sessions of real CLIs under emulation: about 5 minutes.
+# Six sessions of real CLIs under emulation: about 4 minutes, 7.5 with the rest.
 # vm-timeout: 900
 . "$(dirname "$0")/lib.sh"
 
