@@ -14,6 +14,12 @@
  *                       FAILURES counts the opens that succeeded
  *     stat PATH         stat()
  *     exec PATH         fork() + execve(PATH) + waitpid(); must exit 0
+ *     connect ADDR      TCP connect()+close() to a listener of this process
+ *     udp ADDR          UDP sendto() to a socket of this process
+ *     dns NAME          one A query for NAME to 127.0.0.1:53 and its answer
+ *                       (warden's resolver answers a confined agent's
+ *                       queries to any address); must answer NOERROR
+ *     dns-refused NAME  the same; must answer an error (REFUSED, NXDOMAIN)
  *   prints "OP NS_PER_OP FAILURES" for each of SAMPLES samples of ITERS calls
  *   after one untimed warm-up sample of ITERS/10 calls (caches, lazy binding).
  *
@@ -36,6 +42,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -146,6 +153,70 @@ static long run_udp(const char *addr, long n)
 	return failures;
 }
 
+/*
+ * n DNS queries for name, one at a time; returns those not answered as
+ * want_ok says (NOERROR, or an error code). A query is the fixed 12-byte
+ * header and one question, built here: this is a load generator, the
+ * resolver under test parses with ldns.
+ */
+static long run_dns(const char *name, long n, int want_ok)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(53),
+				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct timeval tv = { .tv_sec = 2 };
+	unsigned char q[300], a[512];
+	size_t len = 12, nl = strlen(name);
+	long failures = 0;
+	int s;
+
+	if (nl == 0 || nl > 250)
+		return n;
+	memset(q, 0, sizeof(q));
+	q[2] = 0x01; /* RD */
+	q[5] = 1;    /* QDCOUNT */
+	for (const char *p = name; *p;) {
+		const char *dot = strchr(p, '.');
+		size_t l = dot ? (size_t)(dot - p) : strlen(p);
+
+		q[len++] = (unsigned char)l;
+		memcpy(&q[len], p, l);
+		len += l;
+		p += l + (dot ? 1 : 0);
+	}
+	q[len++] = 0;
+	q[len++] = 0, q[len++] = 1; /* QTYPE A */
+	q[len++] = 0, q[len++] = 1; /* QCLASS IN */
+	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0 || setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ||
+	    connect(s, (struct sockaddr *)&sin, sizeof(sin))) {
+		if (s >= 0)
+			close(s);
+		return n;
+	}
+	for (long i = 0; i < n; i++) {
+		ssize_t got;
+		int rcode;
+
+		q[0] = (unsigned char)(i >> 8), q[1] = (unsigned char)i; /* the id */
+		if (send(s, q, len, 0) != (ssize_t)len) {
+			failures++;
+			continue;
+		}
+		do
+			got = recv(s, a, sizeof(a), 0);
+		while (got >= 2 && (a[0] != q[0] || a[1] != q[1])); /* a late answer */
+		if (got < 12) {
+			failures++;
+			continue;
+		}
+		rcode = a[3] & 0x0f;
+		if ((rcode == 0) != want_ok)
+			failures++;
+	}
+	close(s);
+	return failures;
+}
+
 /* n calls of op on path; returns the calls that did not do what op expects. */
 static long run_op(const char *op, const char *path, long n)
 {
@@ -180,6 +251,8 @@ static long run_op(const char *op, const char *path, long n)
 		failures = run_connect(path, n);
 	} else if (!strcmp(op, "udp")) {
 		failures = run_udp(path, n);
+	} else if (!strcmp(op, "dns") || !strcmp(op, "dns-refused")) {
+		failures = run_dns(path, n, !strcmp(op, "dns"));
 	} else if (!strcmp(op, "exec")) {
 		for (long i = 0; i < n; i++)
 			if (spawn(argv) != 0)

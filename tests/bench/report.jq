@@ -20,9 +20,9 @@ def pct: . * 100 | fixed(1) + "%";
 def count: tostring | if length > 3 then .[:-3] + "," + .[-3:] else . end
            | if length > 7 then .[:-7] + "," + .[-7:] else . end;
 
-def configs: ["none", "unmanaged", "std", "big", "landlock"];
+def configs: ["none", "unmanaged", "std", "big", "tri", "landlock"];
 def heads: { none: "none", unmanaged: "unmanaged", std: "default policy", big: "10k rules",
-             landlock: "Landlock" };
+             tri: "3 agents", landlock: "Landlock" };
 def W: 16;
 
 . as $r
@@ -88,4 +88,10 @@ def W: 16;
          (if .lossless then "yes" else "NO" end)] | map(lpad(13)) | add)),
   "  highest rate without loss: \($r.events.maxLosslessPerSec // 0 | count)/s to the subscriber, \($r.events.maxLosslessToStdoutPerSec | count)/s to the daemon's stdout;",
   "  losses begin at \($r.events.dropsBeganAtPerSec // "-" | if type == "number" then count else . end)/s sustained for \($r.events.stepSeconds) s;",
-  "  best delivery rate to the subscriber: \($r.events.maxDeliveredPerSec | count)/s, one event per \(1e9 / $r.events.maxDeliveredPerSec | human), \(1e9 / $r.events.maxDeliveredPerSec / $r.results.open.configs.none.median | fixed(1)) times this VM's baseline open+close"
+  "  best delivery rate to the subscriber: \($r.events.maxDeliveredPerSec | count)/s, one event per \(1e9 / $r.events.maxDeliveredPerSec | human), \(1e9 / $r.events.maxDeliveredPerSec / $r.results.open.configs.none.median | fixed(1)) times this VM's baseline open+close",
+  "",
+  ($r.resolver as $d
+   | "Resolver: \(if $d.allowed then "allowed name \($d.allowed.queriesPerSec | count) queries/s (\($d.allowed.nsPerQuery | human) each, forwarded to a local upstream, \($d.allowed.failures) failed)" else "allowed name: not measured" end); \(if $d.refused then "refused name \($d.refused.queriesPerSec | count) queries/s (\($d.refused.nsPerQuery | human) each, \($d.refused.failures) failed)" else "refused name: not measured" end)\(if ($d.note // "") != "" then " [\($d.note)]" else "" end)"),
+  "",
+  ($r.results as $x | def q($op; $c): ($x[$op].ratios[$c].median // null) | if . == null then "-" else fixed(2) end;
+   "headline: open \(q("open"; "std")) default / \(q("open"; "big")) 10k rules / \(q("open"; "tri")) 3 agents (target 1.05); exec \(q("exec"; "std")) (1.03); connect \(q("connect"; "std")), UDP \(q("udp"; "std")) (1.05); unmanaged open \(q("open"; "unmanaged")), exec \(q("exec"; "unmanaged")) (1.01); events \($r.events.maxLosslessPerSec // 0 | count)/s lossless (200,000); resolver \($r.resolver.allowed.queriesPerSec // "-" | if type == "number" then count else . end)/s allowed, \($r.resolver.refused.queriesPerSec // "-" | if type == "number" then count else . end)/s refused")

@@ -12,8 +12,13 @@
 #   unmanaged  warden loaded, the process in a cgroup no policy manages
 #   std        a managed agent with a default-like policy
 #   big        a managed agent with 10,000 readOnly file rules and 1,000+ binaries
+#   tri        a managed agent of a 3-agent policy: the two other agents'
+#              workspaces are denied to it (deny directories: the walk goes to
+#              the root), as on a host that runs several agents. Measured under
+#              its own daemon (POLICY3) right after std and big in each round,
+#              because adding agents to POLICY would change std and big too.
 # One round runs none and landlock, starts the daemon, runs unmanaged, std
-# and big, and stops the daemon again, so every round holds every column
+# and big, stops the daemon, runs tri under its own, and stops that again, so every round holds every column
 # under the same conditions and drift over the run (emulator warm-up, page
 # cache) shows up as spread between rounds, not as a bias of one column.
 # The order within each half rotates from round to round for the same reason.
@@ -30,6 +35,7 @@
 #   WARDEN_BENCH_NET_ITERS   connect+close and UDP sendto calls per sample (default 2000)
 #   WARDEN_BENCH_RULES       readOnly files of the big agent (default 10000)
 #   WARDEN_BENCH_BINS        allowlisted copies of true of the big agent (default 1000)
+#   WARDEN_BENCH_DNS_ITERS   resolver queries per sample (default 300)
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -42,6 +48,9 @@ WS=$B/ws
 EVENTS=/tmp/bench-events.jsonl
 DAEMON_LOG=/tmp/bench-daemon.log
 POLICY=$B/policy.json
+POLICY3=$B/policy-3agents.json
+DNS_ALLOWED=allowed.bench.test
+DNS_REFUSED=refused.bench.test
 
 ROUNDS=${WARDEN_BENCH_ROUNDS:-5}
 SAMPLES=${WARDEN_BENCH_SAMPLES:-3}
@@ -55,6 +64,7 @@ NET_TCP=127.0.0.1:18765
 NET_UDP=127.0.0.1:18766
 N_RULES=${WARDEN_BENCH_RULES:-10000}
 N_BINS=${WARDEN_BENCH_BINS:-1000}
+DNS_ITERS=${WARDEN_BENCH_DNS_ITERS:-300}
 DAEMON_PID=
 
 say() { echo "# $*"; }
@@ -67,16 +77,16 @@ die() {
 }
 now_ns() { date +%s%N; }
 
-start_daemon() {
-	local t0
+start_daemon() { # [POLICY]
+	local t0 policy=${1:-$POLICY}
 
 	t0=$(now_ns)
 
-	"$WARDEN" daemon --json --policy "$POLICY" >>"$EVENTS" 2>"$DAEMON_LOG" &
+	"$WARDEN" daemon --json --policy "$policy" >>"$EVENTS" 2>"$DAEMON_LOG" &
 	DAEMON_PID=$!
 	for _ in $(seq 600); do
 		"$WARDEN" status >/dev/null 2>&1 && {
-			emit info daemon_start_ns $(($(now_ns) - t0))
+			[ "$policy" = "$POLICY" ] && emit info daemon_start_ns $(($(now_ns) - t0))
 			return 0
 		}
 		kill -0 "$DAEMON_PID" 2>/dev/null || break
@@ -195,9 +205,9 @@ SH
   },
   "agents": {
     "std": { "workspace": "$WS",
-             "network": { "egress": ["$NET_TCP", "$NET_UDP"] } },
+             "network": { "egress": ["$NET_TCP", "$NET_UDP", "$DNS_ALLOWED:443"] } },
     "big": { "workspace": "$WS",
-             "network": { "egress": ["$NET_TCP", "$NET_UDP"] },
+             "network": { "egress": ["$NET_TCP", "$NET_UDP", "$DNS_ALLOWED:443"] },
              "exec": { "safeBins": ["$B/bins/"] },
              "fs": { "readOnly": [
 $(find "$B/ro" -type f | sort | sed 's/.*/"&"/' | paste -sd, -)
@@ -205,6 +215,12 @@ $(find "$B/ro" -type f | sort | sed 's/.*/"&"/' | paste -sd, -)
   }
 }
 JSON
+	# the same defaults; tri shares nothing with the other two agents
+	mkdir -p "$B/o1" "$B/o2"
+	jq --arg ws "$WS" --arg o1 "$B/o1" --arg o2 "$B/o2" '.agents = {
+		tri: (.agents.std), o1: { workspace: $o1 }, o2: { workspace: $o2 } }' \
+		"$POLICY" >"$POLICY3" || die "cannot write $POLICY3"
+	"$WARDEN" check "$POLICY3" >/dev/null 2>&1 || die "the 3-agent policy is invalid"
 	"$WARDEN" check "$POLICY" >/tmp/bench-check.txt 2>&1 ||
 		die "the bench policy is invalid: $(cat /tmp/bench-check.txt)"
 	emit info policy "$(cat /tmp/bench-check.txt)"
@@ -228,12 +244,12 @@ prefix() {
 	none|unmanaged) PREFIX=(in_plain_cgroup) ;;
 	# --no-sandbox: the kernel enforcement alone is measured here, not
 	# bubblewrap building namespaces (a one-off cost per agent session)
-	std|big) PREFIX=("$WARDEN" run --agent "$1" --no-sandbox --) ;;
+	std|big|tri) PREFIX=("$WARDEN" run --agent "$1" --no-sandbox --) ;;
 	landlock) PREFIX=(in_plain_cgroup "$LLRUN" "${LL_RULES[@]}" --) ;;
 	esac
 }
 
-enforcing() { [ "$1" = std ] || [ "$1" = big ] || [ "$1" = landlock ]; }
+enforcing() { [ "$1" = std ] || [ "$1" = big ] || [ "$1" = tri ] || [ "$1" = landlock ]; }
 
 # measure CFG ROUND: the per-call loops, then the workloads, in configuration CFG
 measure() {
@@ -307,7 +323,7 @@ snapshot() { bpftool prog show --json >"$1" || die "bpftool prog show failed"; }
 # hook_window CFG WHAT CALLS FILE_BEFORE FILE_AFTER: per-program deltas
 hook_window() {
 	jq -r --arg cfg "$1" --arg what "$2" --arg calls "$3" --slurpfile a "$5" '
-		def progs: map(select(.type == "lsm" and (.name | test("^(exec|fs|process)_"))))
+		def progs: map(select(.type == "lsm" and (.name | test("^(exec|fs|process|confine|ipc|shm|net|cache)_"))))
 			| map({ key: .name, value: { t: (.run_time_ns // 0), n: (.run_cnt // 0) } })
 			| from_entries;
 		(progs) as $b | ($a[0] | progs) as $a
@@ -396,6 +412,41 @@ event_throughput() {
 	wait "$sub_pid" 2>/dev/null
 }
 
+# ---- the resolver -------------------------------------------------------------
+
+# A local dnsmasq is the upstream (/etc/resolv.conf, the VM's own copy): a
+# confined agent's queries go to warden's resolver whatever address they
+# are sent to; an allowed name is forwarded, any other is refused there.
+DNSMASQ_PID=
+start_upstream() {
+	command -v dnsmasq >/dev/null || { emit info resolver "no dnsmasq: resolver rows skipped"; return 1; }
+	dnsmasq --keep-in-foreground --no-resolv --no-hosts --user=root --bind-interfaces \
+		--listen-address=127.0.0.1 --port=53 --address=/bench.test/127.0.0.1 \
+		2>/tmp/bench-dnsmasq.log &
+	DNSMASQ_PID=$!
+	sleep 0.5
+	kill -0 "$DNSMASQ_PID" 2>/dev/null || {
+		emit info resolver "dnsmasq did not start: $(head -c 200 /tmp/bench-dnsmasq.log)"
+		DNSMASQ_PID=
+		return 1
+	}
+	echo "nameserver 127.0.0.1" >/etc/resolv.conf
+}
+
+resolver_rate() {
+	local kind name out op ns fails
+
+	for kind in dns dns-refused; do
+		name=$DNS_ALLOWED
+		[ "$kind" = dns-refused ] && name=$DNS_REFUSED
+		out=$("$WARDEN" run --agent std --no-sandbox -- "$LOOP" "$DNS_ITERS" "$SAMPLES" \
+			"$kind" "$name" 2>&1) || { emit info resolver "$kind failed: $out"; continue; }
+		while read -r op ns fails; do
+			emit resolver "$op" "$ns" "$fails"
+		done <<<"$out"
+	done
+}
+
 # ---- main ------------------------------------------------------------------
 
 [ "$(id -u)" = 0 ] || die "must run as root (in the VM: scripts/vmtest.sh)"
@@ -413,11 +464,13 @@ for f in "$WARDEN" "$LOOP" "$LLRUN"; do [ -x "$f" ] || die "$f missing: make tes
 emit info kernel "$(uname -r)"
 emit info cpus "$(nproc)"
 emit info landlock_abi "$("$LLRUN" --abi 2>/dev/null || echo 0)"
-emit info params "rounds=$ROUNDS (workloads in $WORK_ROUNDS) samples=$SAMPLES open_iters=$OPEN_ITERS deny_iters=$DENY_ITERS exec_iters=$EXEC_ITERS"
+emit info params "rounds=$ROUNDS (workloads in $WORK_ROUNDS) samples=$SAMPLES open_iters=$OPEN_ITERS deny_iters=$DENY_ITERS exec_iters=$EXEC_ITERS net_iters=$NET_ITERS dns_iters=$DNS_ITERS"
 : >"$EVENTS"
 mkdir -p "$PLAIN_CGROUP" || die "cannot create $PLAIN_CGROUP"
 say "setting up $B: $N_RULES rule files, $N_BINS binaries, the policy"
 setup
+have_upstream=0
+start_upstream && have_upstream=1
 
 t_phase=$(now_ns)
 for round in $(seq "$ROUNDS"); do
@@ -428,6 +481,9 @@ for round in $(seq "$ROUNDS"); do
 	for cfg in $(rotate "$round" unmanaged std big); do measure "$cfg" "$round"; done
 	emit info round_dropped "$round" "$(dropped)"
 	stop_daemon
+	start_daemon "$POLICY3"
+	measure tri "$round"
+	stop_daemon
 done
 
 emit info rounds_ns $(($(now_ns) - t_phase))
@@ -437,6 +493,11 @@ t_phase=$(now_ns)
 start_daemon
 hook_costs
 emit info hooks_ns $(($(now_ns) - t_phase))
+if [ "$have_upstream" = 1 ]; then
+	say "resolver queries"
+	resolver_rate
+	kill "$DNSMASQ_PID" 2>/dev/null
+fi
 say "event throughput"
 t_phase=$(now_ns)
 event_throughput

@@ -21,7 +21,7 @@ def stats: { median: median, p25: quantile(0.25), p75: quantile(0.75),
 def round3: . * 1000 | round / 1000;
 
 # the columns, in table order; "none" is the baseline
-def configs: ["none", "unmanaged", "std", "big", "landlock"];
+def configs: ["none", "unmanaged", "std", "big", "tri", "landlock"];
 def rows: [
   { key: "open",        kind: "loop", label: "open+close, workspace file", unit: "ns/call" },
   { key: "open-denied", kind: "loop", label: "open, denied file (+event)", unit: "ns/call" },
@@ -103,6 +103,17 @@ def rows: [
   | ($steps | map(select(.droppedInKernel == 0 and .deliveredToStdout == .generated))
      | map(.generatedPerSec) | max // 0) as $stdout_lossless_max
 
+  # resolver: queries one at a time from a confined agent, per kind
+  | ($lines | map(select(.[0] == "resolver")
+                  | { op: .[1], v: (.[2] | tonumber), fails: (.[3] | tonumber) })) as $dns
+  | def dns($op): ($dns | map(select(.op == $op))) as $d
+      | if ($d | length) == 0 then null
+        else { nsPerQuery: ($d | map(.v) | median | round),
+               queriesPerSec: (1e9 / ($d | map(.v) | median) | round),
+               failures: ($d | map(.fails) | add), samples: ($d | length) } end;
+    { allowed: dns("dns"), refused: dns("dns-refused"),
+      note: (info("resolver") | join("; ")) } as $resolver
+
   | def target($name; $limit; $measured; $better):
       { name: $name, target: $limit, measured: $measured,
         met: (if $measured == null then null
@@ -137,9 +148,11 @@ def rows: [
       configs: { none: "no warden loaded", unmanaged: "warden loaded, process in an unmanaged cgroup",
                  std: "managed agent, default-like policy",
                  big: "managed agent, 10,000 readOnly file rules + 1,000 allowlisted binaries",
+                 tri: "managed agent of a 3-agent policy: the other two workspaces denied to it",
                  landlock: "no warden; an equivalent Landlock ruleset" },
       results: $results,
       hooks: { perProgram: $per_prog, windows: $windows, vsLandlock: $vs_landlock },
+      resolver: $resolver,
       events: { stepSeconds: (info("event_seconds")[0] | tonumber? // null), steps: $steps, maxLosslessPerSec: ($lossless_max // 0),
                 dropsBeganAtPerSec: ($first_loss.generatedPerSec // null),
                 maxLosslessToStdoutPerSec: $stdout_lossless_max,
@@ -149,8 +162,11 @@ def rows: [
                $worst_unmanaged.r; "lower"),
         target("managed open within 5%, default policy"; 1.05; ratio("open"; "std"); "lower"),
         target("managed open within 5%, 10,000 rules"; 1.05; ratio("open"; "big"); "lower"),
+        target("managed open within 5%, 3 agents"; 1.05; ratio("open"; "tri"); "lower"),
         target("managed exec within 3%, default policy"; 1.03; ratio("exec"; "std"); "lower"),
         target("managed exec within 3%, 1,000 binaries"; 1.03; ratio("exec"; "big"); "lower"),
+        target("managed connect within 5%, default policy"; 1.05; ratio("connect"; "std"); "lower"),
+        target("managed UDP sendto within 5%, default policy"; 1.05; ratio("udp"; "std"); "lower"),
         target_vs_landlock("open: warden fs_file_open avg ns <= Landlock's ns per open";
                $open_vs.landlockTimedNsPerCall; $open_vs.wardenHookAvgNs.std),
         target_vs_landlock("exec: warden BPF ns per exec <= Landlock's ns per exec";
