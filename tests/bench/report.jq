@@ -36,6 +36,7 @@ def W: 16;
   ("" | rpad(30)) + (configs | map(heads[.] | lpad(W)) | add),
   ("" | rpad(30)) + ("median" | lpad(W)) + (configs[1:] | map("ratio" | lpad(W)) | add),
   ($r.results | to_entries[] | .value as $row
+   | select($row.configs.none.median != null) # workloads with WARDEN_BENCH_WORK_ROUNDS=0
    | ($row.label | rpad(30))
      + ("\($row.configs.none.median | human) ±\((($row.configs.none.p75 - $row.configs.none.p25) / 2 / $row.configs.none.median) | pct)" | lpad(W))
      + (configs[1:] | map(. as $c | $row.ratios[$c]
@@ -94,4 +95,4 @@ def W: 16;
    | "Resolver: \(if $d.allowed then "allowed name \($d.allowed.queriesPerSec | count) queries/s (\($d.allowed.nsPerQuery | human) each, forwarded to a local upstream, \($d.allowed.failures) failed)" else "allowed name: not measured" end); \(if $d.refused then "refused name \($d.refused.queriesPerSec | count) queries/s (\($d.refused.nsPerQuery | human) each, \($d.refused.failures) failed)" else "refused name: not measured" end)\(if ($d.note // "") != "" then " [\($d.note)]" else "" end)"),
   "",
   ($r.results as $x | def q($op; $c): ($x[$op].ratios[$c].median // null) | if . == null then "-" else fixed(2) end;
-   "headline: open \(q("open"; "std")) default / \(q("open"; "big")) 10k rules / \(q("open"; "tri")) 3 agents (target 1.05); exec \(q("exec"; "std")) (1.03); connect \(q("connect"; "std")), UDP \(q("udp"; "std")) (1.05); unmanaged open \(q("open"; "unmanaged")), exec \(q("exec"; "unmanaged")) (1.01); events \($r.events.maxLosslessPerSec // 0 | count)/s lossless (200,000); resolver \($r.resolver.allowed.queriesPerSec // "-" | if type == "number" then count else . end)/s allowed, \($r.resolver.refused.queriesPerSec // "-" | if type == "number" then count else . end)/s refused")
+   "headline: open \(q("open"; "std")) default / \(q("open"; "big")) 10k rules / \(q("open"; "tri")) 3 agents (target 1.05); exec \(q("exec"; "std")) (1.03); connect \(q("connect"; "std")), UDP \(q("udp"; "std")) (1.05); unmanaged open \(q("open"; "unmanaged")), exec \(q("exec"; "unmanaged")), connect \(q("connect"; "unmanaged")), UDP \(q("udp"; "unmanaged")) (1.01); events \($r.events.maxLosslessPerSec // 0 | count)/s lossless (200,000); resolver \($r.resolver.allowed.queriesPerSec // "-" | if type == "number" then count else . end)/s allowed, \($r.resolver.refused.queriesPerSec // "-" | if type == "number" then count else . end)/s refused")

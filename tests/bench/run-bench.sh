@@ -15,12 +15,16 @@
 #   tri        a managed agent of a 3-agent policy: the two other agents'
 #              workspaces are denied to it (deny directories: the walk goes to
 #              the root), as on a host that runs several agents. Measured under
-#              its own daemon (POLICY3) right after std and big in each round,
-#              because adding agents to POLICY would change std and big too.
+#              its own policy (POLICY3, switched to with `warden reload`) right
+#              after std and big in each round, because adding agents to POLICY
+#              would change std and big too.
 # One round runs none and landlock, starts the daemon, runs unmanaged, std
-# and big, stops the daemon, runs tri under its own, and stops that again, so every round holds every column
+# and big, reloads the daemon with POLICY3, runs tri, and stops the daemon,
+# so every round holds every column
 # under the same conditions and drift over the run (emulator warm-up, page
 # cache) shows up as spread between rounds, not as a bias of one column.
+# (A reload, not a second daemon: under emulation a daemon start, which
+# loads and verifies every BPF program, takes about a minute.)
 # The order within each half rotates from round to round for the same reason.
 #
 # Knobs (environment, passed through by scripts/vmtest.sh):
@@ -77,16 +81,16 @@ die() {
 }
 now_ns() { date +%s%N; }
 
-start_daemon() { # [POLICY]
-	local t0 policy=${1:-$POLICY}
+start_daemon() {
+	local t0
 
 	t0=$(now_ns)
 
-	"$WARDEN" daemon --json --policy "$policy" >>"$EVENTS" 2>"$DAEMON_LOG" &
+	"$WARDEN" daemon --json --policy "$POLICY" >>"$EVENTS" 2>"$DAEMON_LOG" &
 	DAEMON_PID=$!
 	for _ in $(seq 600); do
 		"$WARDEN" status >/dev/null 2>&1 && {
-			[ "$policy" = "$POLICY" ] && emit info daemon_start_ns $(($(now_ns) - t0))
+			emit info daemon_start_ns $(($(now_ns) - t0))
 			return 0
 		}
 		kill -0 "$DAEMON_PID" 2>/dev/null || break
@@ -341,11 +345,13 @@ hook_costs() {
 	sysctl -qw kernel.bpf_stats_enabled=1 || die "cannot enable kernel.bpf_stats_enabled"
 	for cfg in unmanaged std big; do
 		prefix "$cfg"
-		for op in open stat exec open-denied; do
+		for op in open stat exec open-denied connect udp; do
 			# half the timed loops' counts: averages, not spreads, are wanted here
 			path=$WS/file.txt iters=$((OPEN_ITERS / 2))
 			[ "$op" = exec ] && path=/usr/bin/true iters=$((EXEC_ITERS / 2))
 			[ "$op" = open-denied ] && path=$B/secret/.env iters=$DENY_ITERS
+			[ "$op" = connect ] && path=$NET_TCP iters=$((NET_ITERS / 2))
+			[ "$op" = udp ] && path=$NET_UDP iters=$((NET_ITERS / 2))
 			calls=$((iters + iters / 10 + 1)) # with the loop's warm-up
 			snapshot /tmp/bench-before.json
 			"${PREFIX[@]}" "$LOOP" "$iters" 1 "$op" "$path" >/dev/null ||
@@ -480,8 +486,10 @@ for round in $(seq "$ROUNDS"); do
 	start_daemon
 	for cfg in $(rotate "$round" unmanaged std big); do measure "$cfg" "$round"; done
 	emit info round_dropped "$round" "$(dropped)"
-	stop_daemon
-	start_daemon "$POLICY3"
+	t0=$(now_ns)
+	"$WARDEN" reload --policy "$POLICY3" >/tmp/bench-reload.txt 2>&1 ||
+		die "warden reload --policy $POLICY3 failed: $(tail -n 5 /tmp/bench-reload.txt)"
+	emit info reload3_ns $(($(now_ns) - t0))
 	measure tri "$round"
 	stop_daemon
 done

@@ -165,6 +165,8 @@ def rows: [
         target("managed open within 5%, 3 agents"; 1.05; ratio("open"; "tri"); "lower"),
         target("managed exec within 3%, default policy"; 1.03; ratio("exec"; "std"); "lower"),
         target("managed exec within 3%, 1,000 binaries"; 1.03; ratio("exec"; "big"); "lower"),
+        target("unmanaged connect within 1%"; 1.01; ratio("connect"; "unmanaged"); "lower"),
+        target("unmanaged UDP sendto within 1%"; 1.01; ratio("udp"; "unmanaged"); "lower"),
         target("managed connect within 5%, default policy"; 1.05; ratio("connect"; "std"); "lower"),
         target("managed UDP sendto within 5%, default policy"; 1.05; ratio("udp"; "std"); "lower"),
         target_vs_landlock("open: warden fs_file_open avg ns <= Landlock's ns per open";
