@@ -91,20 +91,18 @@ struct fs_ctx {
 };
 
 /*
- * Fills c for the current task. Returns 1 when the task is confined and must
- * be judged, 0 when it is not managed (return at once), -1 when it is
- * managed but no policy can be read (fail closed).
+ * Fills c for agent. Returns 0, or -1 when no policy can be read for it
+ * (the caller fails closed).
  */
-static __always_inline int fs_load(struct fs_ctx *c, struct cgroup_agent *ca)
+static __always_inline int fs_load(struct fs_ctx *c, __u32 agent)
 {
-	struct rule_key key = { .kind = RULE_AGENT };
+	struct rule_key key = { .kind = RULE_AGENT, .agent = agent };
 	union rule_value *settings;
 
-	c->agent = ca->agent;
+	c->agent = agent;
 	c->rules = current_rules();
 	if (!c->rules)
 		return -1;
-	key.agent = ca->agent;
 	settings = bpf_map_lookup_elem(c->rules, &key);
 	if (!settings)
 		return -1;
@@ -112,16 +110,7 @@ static __always_inline int fs_load(struct fs_ctx *c, struct cgroup_agent *ca)
 	__builtin_memcpy(c->prefix_lens, settings->agent.prefix_lens, sizeof(c->prefix_lens));
 	__builtin_memcpy(c->suffix_lens, settings->agent.suffix_lens, sizeof(c->suffix_lens));
 	c->generation = rules_generation(c->rules);
-	return 1;
-}
-
-static __always_inline int fs_begin(struct fs_ctx *c)
-{
-	struct cgroup_agent *ca = current_agent();
-
-	if (!ca || (ca->flags & CGROUP_SETUP))
-		return 0; /* unmanaged, or the sandbox builder at work */
-	return fs_load(c, ca);
+	return 0;
 }
 
 static __always_inline bool rule_hit(struct fs_ctx *c, __u32 kind, __u64 dev, __u64 ino,
@@ -186,6 +175,12 @@ static __always_inline __u32 name_denied(struct fs_ctx *c, struct dentry *dentry
 			(nb->suffix_hash[at] ^ (__u8)nb->s[back]) * FNV64_PRIME;
 	}
 
+	/*
+	 * Read len back from the map: the loop left the verifier a different
+	 * range for it at each of its 63 exits, and each exit would be checked
+	 * on its own through everything below.
+	 */
+	len = *(volatile __u32 *)&nb->len;
 	if (kinds & FS_HAS_NAMES) {
 		if (pattern_hit(c, nb, NAME_EXACT, len))
 			return REASON_FS_DENIED_NAME;
@@ -309,7 +304,7 @@ static __always_inline enum walk_result walk_rules(struct fs_ctx *c, struct dent
 
 /*
  * 0 when the agent may have `want` (FS_READ/FS_WRITE) on dentry, else a
- * reason. *access gets what the closest rule grants (0 without a rule).
+ * reason. *granted gets what the closest rule grants (0 without a rule).
  */
 static __always_inline __u32 fs_judge(struct fs_ctx *c, struct dentry *dentry,
 				      struct vfsmount *vfsmnt, __u32 want, __u32 *granted)
@@ -338,26 +333,115 @@ static __always_inline __u32 fs_judge(struct fs_ctx *c, struct dentry *dentry,
 	return (access & FS_READ) ? REASON_FS_READ_ONLY : REASON_FS_NOT_ALLOWED;
 }
 
-static __always_inline void emit_file(struct fs_ctx *c, __u32 op, __u32 want, __u32 reason,
-				      struct dentry *dentry, struct vfsmount *vfsmnt)
+/*
+ * One access a hook asks about. The judgement and the report below are
+ * global functions, and global functions take scalars and pointers to
+ * plain memory only: kernel pointers travel here as addresses and are
+ * read with probe reads (BPF_CORE_READ), as the walk does.
+ */
+struct fs_access {
+	__u64 dentry;     /* struct dentry * */
+	__u64 vfsmnt;     /* struct vfsmount *; 0 in the inode hooks, which have no mount */
+	__u64 generation; /* out: the policy that judged */
+	__u32 agent;
+	__u32 op;         /* FILE_OP_*, for the event */
+	__u32 want;       /* FS_READ | FS_WRITE */
+	__u32 granted;    /* out: what the closest rule grants, 0 without one */
+	__u32 reason;     /* out: 0 = allowed, else REASON_* */
+	__u32 pad;
+};
+
+/*
+ * The prologue of every hook: false when the current task is not managed
+ * (the hook returns at once, before reading any field) or is the sandbox
+ * builder, whose file rules wait until warden's own stage execs.
+ */
+static __always_inline bool fs_confined(struct fs_access *a)
 {
-	struct file_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	struct cgroup_agent *ca = current_agent();
+
+	if (!ca || (ca->flags & CGROUP_SETUP))
+		return false;
+	a->agent = ca->agent;
+	return true;
+}
+
+static __always_inline void fs_access_set(struct fs_access *a, __u32 op, struct dentry *dentry,
+					  struct vfsmount *vfsmnt, __u32 want)
+{
+	a->op = op;
+	a->dentry = (__u64)dentry;
+	a->vfsmnt = (__u64)vfsmnt;
+	a->want = want;
+}
+
+/*
+ * The judgement of one access under the policy in force: fills a's out
+ * fields and returns the reason (0: allowed). Global, so the verifier
+ * checks it once per program with unknown arguments; inlined into each
+ * hook it was checked once per path into it (fs_path_mkdir took 932,407
+ * of the 1,000,000 instructions the verifier allows, and loading fs.bpf.o
+ * a minute under emulation).
+ */
+__noinline __u32 fs_verdict(struct fs_access *a)
+{
+	struct fs_ctx c = {};
+	__u32 granted = 0;
+
+	if (!a)
+		return REASON_NO_POLICY;
+	if (fs_load(&c, a->agent) < 0) {
+		a->reason = REASON_NO_POLICY; /* managed, but no policy to read: fail closed */
+		return a->reason;
+	}
+	a->generation = c.generation;
+	a->reason = fs_judge(&c, (struct dentry *)a->dentry, (struct vfsmount *)a->vfsmnt, a->want,
+			     &granted);
+	a->granted = granted;
+	return a->reason;
+}
+
+/*
+ * The one way a file denial leaves the kernel: counted, then an event
+ * with the path. Returns -EPERM for the hook to return.
+ */
+__noinline int fs_deny(struct fs_access *a)
+{
+	struct dentry *dentry;
 	struct inode *inode;
+	struct file_event *e;
 
 	count(COUNTER_FILE_DENIED);
+	if (!a)
+		return -EPERM;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		count(COUNTER_EVENTS_DROPPED);
-		return;
+		return -EPERM;
 	}
-	fill_event_head(&e->head, EVENT_FILE, VERDICT_DENY, reason, c->agent, c->generation);
+	if (!a->generation) {
+		void *rules = current_rules();
+
+		a->generation = rules ? rules_generation(rules) : 0;
+	}
+	fill_event_head(&e->head, EVENT_FILE, VERDICT_DENY, a->reason, a->agent, a->generation);
+	dentry = (struct dentry *)a->dentry;
 	inode = BPF_CORE_READ(dentry, d_inode);
 	e->dev = inode ? inode_dev(inode) : 0;
 	e->ino = inode ? BPF_CORE_READ(inode, i_ino) : 0;
-	e->op = op;
-	e->access = want;
+	e->op = a->op;
+	e->access = a->want;
 	e->target_pid = 0;
-	e->path_len = path_names(e->path, dentry, vfsmnt);
+	e->path_len = path_names(e->path, dentry, (struct vfsmount *)a->vfsmnt);
 	bpf_ringbuf_submit(e, 0);
+	return -EPERM;
+}
+
+/* A denial decided before any judgement (a device, cgroupfs). */
+static __always_inline int fs_deny_for(struct fs_access *a, __u32 reason)
+{
+	a->reason = reason;
+	return fs_deny(a);
 }
 
 static __always_inline __u64 sb_magic(struct dentry *dentry)
@@ -426,35 +510,17 @@ static __always_inline bool device_allowed(struct inode *inode)
 	return major == 4 || major == 5 || (major >= 136 && major <= 143);
 }
 
-/* Judges one access and reports a denial; 0 or -EPERM. */
-static __always_inline int fs_check(struct fs_ctx *c, __u32 op, struct dentry *dentry,
-				    struct vfsmount *vfsmnt, __u32 want)
+/* Judges one access and reports a denial: 0 or -EPERM. */
+__noinline int fs_check(struct fs_access *a)
 {
-	__u32 granted = 0, reason;
-
-	if ((want & FS_WRITE) && kernel_fs(sb_magic(dentry)))
-		reason = REASON_KERNEL_FS;
-	else
-		reason = fs_judge(c, dentry, vfsmnt, want, &granted);
-
-	if (!reason)
+	if (!a)
+		return -EPERM;
+	if ((a->want & FS_WRITE) && kernel_fs(sb_magic((struct dentry *)a->dentry)))
+		return fs_deny_for(a, REASON_KERNEL_FS);
+	if (!fs_verdict(a))
 		return 0;
-	emit_file(c, op, want, reason, dentry, vfsmnt);
-	return -EPERM;
+	return fs_deny(a);
 }
-
-/* Common start of every hook: 1 = judge, 0 = not managed, <0 = deny now. */
-#define FS_BEGIN(c, ret)                   \
-	do {                               \
-		int __s;                   \
-		if (ret)                   \
-			return ret;        \
-		__s = fs_begin(&(c));      \
-		if (__s == 0)              \
-			return 0;          \
-		if (__s < 0)               \
-			return -EPERM;     \
-	} while (0)
 
 /*
  * A mount no namespace can reach: overlayfs's private clones of its layers
@@ -474,14 +540,15 @@ static __always_inline bool internal_mount(struct vfsmount *vfsmnt)
 SEC("lsm/file_open")
 int BPF_PROG(fs_file_open, struct file *file, int ret)
 {
+	struct fs_access a = {};
 	struct dentry *dentry;
 	struct vfsmount *mnt;
 	__u32 mode, want = 0;
-	struct fs_ctx c = {};
 	__u64 magic;
 
 	/* unmanaged processes leave after the cgroup lookup, before any field read */
-	FS_BEGIN(c, ret);
+	if (ret || !fs_confined(&a))
+		return ret;
 	dentry = BPF_CORE_READ(file, f_path.dentry);
 	mnt = BPF_CORE_READ(file, f_path.mnt);
 	mode = BPF_CORE_READ(file, f_mode);
@@ -505,71 +572,68 @@ int BPF_PROG(fs_file_open, struct file *file, int ret)
 		return 0;
 	if (internal_mount(mnt))
 		return 0;
-	if ((want & FS_WRITE) && magic == CGROUP2_SUPER_MAGIC) {
-		emit_file(&c, FILE_OP_OPEN_WRITE, want, REASON_FS_CGROUPFS, dentry, mnt);
-		return -EPERM;
-	}
+	fs_access_set(&a, (want & FS_WRITE) ? FILE_OP_OPEN_WRITE : FILE_OP_OPEN_READ, dentry, mnt,
+		      want);
+	if ((want & FS_WRITE) && magic == CGROUP2_SUPER_MAGIC)
+		return fs_deny_for(&a, REASON_FS_CGROUPFS);
 	if (magic == PROC_SUPER_MAGIC && proc_self_tunable(dentry))
 		return 0;
-	if (!device_allowed(BPF_CORE_READ(file, f_inode))) {
-		emit_file(&c, (want & FS_WRITE) ? FILE_OP_OPEN_WRITE : FILE_OP_OPEN_READ, want,
-			  REASON_DEVICE, dentry, mnt);
-		return -EPERM;
-	}
-	return fs_check(&c, (want & FS_WRITE) ? FILE_OP_OPEN_WRITE : FILE_OP_OPEN_READ, dentry, mnt, want);
+	if (!device_allowed(BPF_CORE_READ(file, f_inode)))
+		return fs_deny_for(&a, REASON_DEVICE);
+	return fs_check(&a);
+}
+
+/* The hooks that judge one path for writing: all alike. */
+static __always_inline int fs_check_write(int ret, __u32 op, struct dentry *dentry,
+					  struct vfsmount *vfsmnt)
+{
+	struct fs_access a = {};
+
+	if (ret || !fs_confined(&a))
+		return ret;
+	fs_access_set(&a, op, dentry, vfsmnt, FS_WRITE);
+	return fs_check(&a);
 }
 
 SEC("lsm/path_mknod")
 int BPF_PROG(fs_path_mknod, const struct path *dir, struct dentry *dentry, umode_t mode,
 	     unsigned int dev, int ret)
 {
-	struct fs_ctx c = {};
+	struct fs_access a = {};
 	__u32 type = mode & S_IFMT;
 
-	FS_BEGIN(c, ret);
-	if (type == S_IFCHR || type == S_IFBLK) {
-		/* a device node is a door to hardware, whatever directory it is in */
-		emit_file(&c, FILE_OP_CREATE, FS_WRITE, REASON_DEVICE, dentry, BPF_CORE_READ(dir, mnt));
-		return -EPERM;
-	}
-	return fs_check(&c, FILE_OP_CREATE, dentry, BPF_CORE_READ(dir, mnt), FS_WRITE);
+	if (ret || !fs_confined(&a))
+		return ret;
+	fs_access_set(&a, FILE_OP_CREATE, dentry, BPF_CORE_READ(dir, mnt), FS_WRITE);
+	/* a device node is a door to hardware, whatever directory it is in */
+	if (type == S_IFCHR || type == S_IFBLK)
+		return fs_deny_for(&a, REASON_DEVICE);
+	return fs_check(&a);
 }
 
 SEC("lsm/path_mkdir")
 int BPF_PROG(fs_path_mkdir, const struct path *dir, struct dentry *dentry, umode_t mode, int ret)
 {
-	struct fs_ctx c = {};
-
-	FS_BEGIN(c, ret);
-	return fs_check(&c, FILE_OP_MKDIR, dentry, BPF_CORE_READ(dir, mnt), FS_WRITE);
+	return fs_check_write(ret, FILE_OP_MKDIR, dentry, BPF_CORE_READ(dir, mnt));
 }
 
 SEC("lsm/path_symlink")
 int BPF_PROG(fs_path_symlink, const struct path *dir, struct dentry *dentry, const char *old_name,
 	     int ret)
 {
-	struct fs_ctx c = {};
-
-	FS_BEGIN(c, ret);
-	return fs_check(&c, FILE_OP_SYMLINK, dentry, BPF_CORE_READ(dir, mnt), FS_WRITE);
+	return fs_check_write(ret, FILE_OP_SYMLINK, dentry, BPF_CORE_READ(dir, mnt));
 }
 
 SEC("lsm/path_unlink")
 int BPF_PROG(fs_path_unlink, const struct path *dir, struct dentry *dentry, int ret)
 {
-	struct fs_ctx c = {};
-
-	FS_BEGIN(c, ret);
-	return fs_check(&c, FILE_OP_UNLINK, dentry, BPF_CORE_READ(dir, mnt), FS_WRITE);
+	return fs_check_write(ret, FILE_OP_UNLINK, dentry, BPF_CORE_READ(dir, mnt));
 }
 
 SEC("lsm/path_rmdir")
 int BPF_PROG(fs_path_rmdir, const struct path *dir, struct dentry *dentry, int ret)
 {
-	struct fs_ctx c = {};
-
-	FS_BEGIN(c, ret);
-	return fs_check(&c, FILE_OP_RMDIR, dentry, BPF_CORE_READ(dir, mnt), FS_WRITE);
+	return fs_check_write(ret, FILE_OP_RMDIR, dentry, BPF_CORE_READ(dir, mnt));
 }
 
 /*
@@ -581,81 +645,65 @@ SEC("lsm/path_rename")
 int BPF_PROG(fs_path_rename_from, const struct path *old_dir, struct dentry *old_dentry,
 	     const struct path *new_dir, struct dentry *new_dentry, unsigned int flags, int ret)
 {
-	struct fs_ctx c = {};
-
-	FS_BEGIN(c, ret);
 	/* the source leaves its tree: it must be writable where it is */
-	return fs_check(&c, FILE_OP_RENAME, old_dentry, BPF_CORE_READ(old_dir, mnt), FS_WRITE);
+	return fs_check_write(ret, FILE_OP_RENAME, old_dentry, BPF_CORE_READ(old_dir, mnt));
 }
 
 SEC("lsm/path_rename")
 int BPF_PROG(fs_path_rename_to, const struct path *old_dir, struct dentry *old_dentry,
 	     const struct path *new_dir, struct dentry *new_dentry, unsigned int flags, int ret)
 {
-	struct fs_ctx c = {};
-
-	FS_BEGIN(c, ret);
-	return fs_check(&c, FILE_OP_RENAME, new_dentry, BPF_CORE_READ(new_dir, mnt), FS_WRITE);
+	return fs_check_write(ret, FILE_OP_RENAME, new_dentry, BPF_CORE_READ(new_dir, mnt));
 }
 
 SEC("lsm/path_link")
 int BPF_PROG(fs_path_link_from, struct dentry *old_dentry, const struct path *new_dir,
 	     struct dentry *new_dentry, int ret)
 {
-	struct fs_ctx c = {};
+	struct fs_access a = {};
 
-	FS_BEGIN(c, ret);
+	if (ret || !fs_confined(&a))
+		return ret;
 	/* a new name only for files the agent could already write: no aliases of secrets */
-	return fs_check(&c, FILE_OP_LINK, old_dentry, BPF_CORE_READ(new_dir, mnt),
-			FS_READ | FS_WRITE);
+	fs_access_set(&a, FILE_OP_LINK, old_dentry, BPF_CORE_READ(new_dir, mnt), FS_READ | FS_WRITE);
+	return fs_check(&a);
 }
 
 SEC("lsm/path_link")
 int BPF_PROG(fs_path_link_to, struct dentry *old_dentry, const struct path *new_dir,
 	     struct dentry *new_dentry, int ret)
 {
-	struct fs_ctx c = {};
-
-	FS_BEGIN(c, ret);
-	return fs_check(&c, FILE_OP_LINK, new_dentry, BPF_CORE_READ(new_dir, mnt), FS_WRITE);
+	return fs_check_write(ret, FILE_OP_LINK, new_dentry, BPF_CORE_READ(new_dir, mnt));
 }
 
 SEC("lsm/path_truncate")
 int BPF_PROG(fs_path_truncate, const struct path *path, int ret)
 {
-	struct fs_ctx c = {};
-
-	FS_BEGIN(c, ret);
-	return fs_check(&c, FILE_OP_TRUNCATE, BPF_CORE_READ(path, dentry), BPF_CORE_READ(path, mnt),
-			FS_WRITE);
+	return fs_check_write(ret, FILE_OP_TRUNCATE, BPF_CORE_READ(path, dentry),
+			      BPF_CORE_READ(path, mnt));
 }
 
 SEC("lsm/path_chmod")
 int BPF_PROG(fs_path_chmod, const struct path *path, umode_t mode, int ret)
 {
-	struct fs_ctx c = {};
-
-	FS_BEGIN(c, ret);
-	return fs_check(&c, FILE_OP_CHMOD, BPF_CORE_READ(path, dentry), BPF_CORE_READ(path, mnt),
-			FS_WRITE);
+	return fs_check_write(ret, FILE_OP_CHMOD, BPF_CORE_READ(path, dentry),
+			      BPF_CORE_READ(path, mnt));
 }
 
 SEC("lsm/path_chown")
 int BPF_PROG(fs_path_chown, const struct path *path, __u64 uid, __u64 gid, int ret)
 {
-	struct fs_ctx c = {};
-
-	FS_BEGIN(c, ret);
-	return fs_check(&c, FILE_OP_CHOWN, BPF_CORE_READ(path, dentry), BPF_CORE_READ(path, mnt),
-			FS_WRITE);
+	return fs_check_write(ret, FILE_OP_CHOWN, BPF_CORE_READ(path, dentry),
+			      BPF_CORE_READ(path, mnt));
 }
 
 /* The agent's exec allowlist names this very file (and no timed grant of it ran out). */
-static __always_inline bool exec_allowed(struct fs_ctx *c, struct inode *inode)
+static __always_inline bool exec_allowed(__u32 agent, struct inode *inode)
 {
-	struct rule_key key = { .kind = RULE_EXEC_ALLOW, .agent = c->agent,
+	struct rule_key key = { .kind = RULE_EXEC_ALLOW, .agent = agent,
 				.dev = inode_dev(inode), .ino = BPF_CORE_READ(inode, i_ino) };
-	union rule_value *v = bpf_map_lookup_elem(c->rules, &key);
+	void *rules = current_rules();
+	union rule_value *v = rules ? bpf_map_lookup_elem(rules, &key) : NULL;
 
 	return v && (!v->exec_allow.expires_ns || v->exec_allow.expires_ns > bpf_ktime_get_boot_ns());
 }
@@ -667,54 +715,51 @@ static __always_inline bool exec_allowed(struct fs_ctx *c, struct inode *inode)
  * /dev/shm in a sandbox), so it is refused too, unless the exec allowlist
  * names that very inode (a binary outside the baseline the policy allows).
  */
-static __always_inline int check_exec_mapping(struct fs_ctx *c, __u32 op, struct file *file)
+static __always_inline int check_exec_mapping(int ret, __u32 op, struct file *file)
 {
-	struct dentry *dentry = BPF_CORE_READ(file, f_path.dentry);
-	struct vfsmount *mnt = BPF_CORE_READ(file, f_path.mnt);
-	__u32 granted = 0, reason;
+	struct fs_access a = {};
+	struct vfsmount *mnt;
 
+	if (ret || !fs_confined(&a))
+		return ret;
+	mnt = BPF_CORE_READ(file, f_path.mnt);
+	fs_access_set(&a, op, BPF_CORE_READ(file, f_path.dentry), mnt, FS_READ);
 	/*
 	 * An overlayfs mapping carries the layer's file after mmap: which
 	 * agent-visible file it is cannot be told, so adding exec to it fails
 	 * closed (mmap_file saw the overlay file itself and judged that).
 	 */
 	if (internal_mount(mnt))
-		reason = REASON_FS_WX;
-	else
-		reason = fs_judge(c, dentry, mnt, FS_READ, &granted);
-	if (!reason && (granted & FS_WRITE))
-		reason = REASON_FS_WX;
-	if (!reason && !granted && !exec_allowed(c, BPF_CORE_READ(file, f_inode)))
-		reason = REASON_FS_WX;
-	if (!reason)
-		return 0;
-	emit_file(c, op, FS_READ, reason, dentry, mnt);
-	return -EPERM;
+		return fs_deny_for(&a, REASON_FS_WX);
+	if (fs_verdict(&a))
+		return fs_deny(&a);
+	if ((a.granted & FS_WRITE) ||
+	    (!a.granted && !exec_allowed(a.agent, BPF_CORE_READ(file, f_inode))))
+		return fs_deny_for(&a, REASON_FS_WX);
+	return 0;
 }
 
 SEC("lsm/mmap_file")
 int BPF_PROG(fs_mmap_file, struct file *file, unsigned long reqprot, unsigned long prot,
 	     unsigned long flags, int ret)
 {
-	struct fs_ctx c = {};
-
 	if (ret || !file || !(prot & PROT_EXEC))
 		return ret;
-	FS_BEGIN(c, ret);
-	return check_exec_mapping(&c, FILE_OP_MMAP_EXEC, file);
+	return check_exec_mapping(ret, FILE_OP_MMAP_EXEC, file);
 }
 
 SEC("lsm/file_mprotect")
 int BPF_PROG(fs_file_mprotect, struct vm_area_struct *vma, unsigned long reqprot,
 	     unsigned long prot, int ret)
 {
-	struct file *file = BPF_CORE_READ(vma, vm_file);
-	struct fs_ctx c = {};
+	struct file *file;
 
-	if (ret || !file || !(prot & PROT_EXEC) || (BPF_CORE_READ(vma, vm_flags) & VM_EXEC))
+	if (ret || !(prot & PROT_EXEC))
 		return ret;
-	FS_BEGIN(c, ret);
-	return check_exec_mapping(&c, FILE_OP_MPROTECT_EXEC, file);
+	file = BPF_CORE_READ(vma, vm_file);
+	if (!file || (BPF_CORE_READ(vma, vm_flags) & VM_EXEC))
+		return 0;
+	return check_exec_mapping(ret, FILE_OP_MPROTECT_EXEC, file);
 }
 
 /*
@@ -727,62 +772,50 @@ int BPF_PROG(fs_file_mprotect, struct vm_area_struct *vma, unsigned long reqprot
  * the call on its upper layer, whose directories no rule names, and the
  * agent-visible call before it was judged already.
  */
-static __always_inline int attr_check(struct fs_ctx *c, __u32 op, struct dentry *dentry)
+static __always_inline int attr_check(int ret, __u32 op, struct dentry *dentry)
 {
-	__u32 granted = 0, reason;
+	struct fs_access a = {};
+	__u32 reason;
 
+	if (ret || !fs_confined(&a))
+		return ret;
+	fs_access_set(&a, op, dentry, NULL, FS_WRITE);
 	if (kernel_fs(sb_magic(dentry)))
-		reason = REASON_KERNEL_FS;
-	else
-		reason = fs_judge(c, dentry, NULL, FS_WRITE, &granted);
-	if (reason == REASON_FS_NOT_ALLOWED && !granted)
+		return fs_deny_for(&a, REASON_KERNEL_FS);
+	reason = fs_verdict(&a);
+	if (!reason || (reason == REASON_FS_NOT_ALLOWED && !a.granted))
 		return 0;
-	if (!reason)
-		return 0;
-	emit_file(c, op, FS_WRITE, reason, dentry, NULL);
-	return -EPERM;
+	return fs_deny(&a);
 }
 
 SEC("lsm/inode_setxattr")
 int BPF_PROG(fs_inode_setxattr, struct user_namespace *mnt_userns, struct dentry *dentry,
 	     const char *name, const void *value, size_t size, int flags, int ret)
 {
-	struct fs_ctx c = {};
-
-	FS_BEGIN(c, ret);
-	return attr_check(&c, FILE_OP_SETXATTR, dentry);
+	return attr_check(ret, FILE_OP_SETXATTR, dentry);
 }
 
 SEC("lsm/inode_removexattr")
 int BPF_PROG(fs_inode_removexattr, struct user_namespace *mnt_userns, struct dentry *dentry,
 	     const char *name, int ret)
 {
-	struct fs_ctx c = {};
-
-	FS_BEGIN(c, ret);
-	return attr_check(&c, FILE_OP_SETXATTR, dentry);
+	return attr_check(ret, FILE_OP_SETXATTR, dentry);
 }
 
 SEC("lsm/inode_setattr")
 int BPF_PROG(fs_inode_setattr, struct dentry *dentry, struct iattr *attr, int ret)
 {
-	struct fs_ctx c = {};
-
-	FS_BEGIN(c, ret);
-	return attr_check(&c, FILE_OP_SETATTR, dentry);
+	return attr_check(ret, FILE_OP_SETATTR, dentry);
 }
 
 /* chattr: immutable, append-only and the other inode flags, through an open file. */
 SEC("lsm/file_ioctl")
 int BPF_PROG(fs_file_ioctl, struct file *file, unsigned int cmd, unsigned long arg, int ret)
 {
-	struct fs_ctx c = {};
-
 	if (ret || (cmd != FS_IOC_SETFLAGS && cmd != FS_IOC32_SETFLAGS && cmd != FS_IOC_FSSETXATTR))
 		return ret;
-	FS_BEGIN(c, ret);
-	return fs_check(&c, FILE_OP_SETATTR, BPF_CORE_READ(file, f_path.dentry),
-			BPF_CORE_READ(file, f_path.mnt), FS_WRITE);
+	return fs_check_write(ret, FILE_OP_SETATTR, BPF_CORE_READ(file, f_path.dentry),
+			      BPF_CORE_READ(file, f_path.mnt));
 }
 
 /*
@@ -798,19 +831,20 @@ int BPF_PROG(fs_file_ioctl, struct file *file, unsigned int cmd, unsigned long a
 SEC("lsm/inode_follow_link")
 int BPF_PROG(fs_inode_follow_link, struct dentry *dentry, struct inode *inode, bool rcu, int ret)
 {
+	struct fs_access a = {};
 	struct cgroup_agent *ca;
-	struct fs_ctx c = {};
-	__u32 granted = 0;
 
 	if (ret)
 		return ret;
 	ca = current_agent();
 	if (!ca || !(ca->flags & CGROUP_SETUP))
 		return 0; /* unmanaged, or past setup: file rules judge where a link leads */
-	if (fs_load(&c, ca) < 0)
-		return -EPERM;
-	if (fs_judge(&c, dentry, NULL, FS_WRITE, &granted) || !(granted & FS_WRITE))
+	a.agent = ca->agent;
+	fs_access_set(&a, FILE_OP_FOLLOW_LINK, dentry, NULL, FS_WRITE);
+	if (fs_verdict(&a) == REASON_NO_POLICY)
+		return fs_deny(&a);
+	if (a.reason || !(a.granted & FS_WRITE))
 		return 0;
-	emit_file(&c, FILE_OP_FOLLOW_LINK, FS_READ, REASON_SETUP_SYMLINK, dentry, NULL);
-	return -EPERM;
+	a.want = FS_READ; /* the event says what was refused: following (reading) the link */
+	return fs_deny_for(&a, REASON_SETUP_SYMLINK);
 }
