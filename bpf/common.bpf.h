@@ -4,13 +4,19 @@
  * that each bpf/<feature>.bpf.c can include this header and the BPF static
  * linker (bpftool gen object) folds them into one map each.
  *
- *   agent_by_cgroup  cgroup id -> agent id. The first lookup of every hook;
+ * Every map's name starts with warden_, so a listing of the kernel's maps
+ * (bpftool map) shows which are warden's; names stay within the kernel's 15
+ * characters.
+ *
+ *   warden_cgroups   cgroup id -> agent id. The first lookup of every hook;
  *                    a miss means "not managed" and the hook returns at once.
- *   policy           one slot holding the current rules map. A reload builds
+ *   warden_policy    one slot holding the current rules map. A reload builds
  *                    a new rules map and swaps the slot, so a hook sees the
  *                    whole old policy or the whole new one, never a mix.
- *   events           ring buffer to the daemon.
- *   counters         per-CPU verdict and drop counts.
+ *   warden_events    ring buffer to the daemon.
+ *   warden_counters  per-CPU verdict and drop counts.
+ *   warden_approver  the daemon's heartbeat: who may resume held execs.
+ *   warden_held      held execs by tgid.
  */
 #ifndef WARDEN_COMMON_BPF_H
 #define WARDEN_COMMON_BPF_H
@@ -40,47 +46,47 @@ struct {
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__array(values, struct rules_map);
-} policy SEC(".maps") __weak;
+} warden_policy SEC(".maps") __weak;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, WARDEN_MAX_CGROUPS);
 	__type(key, __u64);
 	__type(value, struct cgroup_agent);
-} agent_by_cgroup SEC(".maps") __weak;
+} warden_cgroups SEC(".maps") __weak;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, WARDEN_RINGBUF_SIZE);
-} events SEC(".maps") __weak;
+} warden_events SEC(".maps") __weak;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, COUNTER_MAX);
 	__type(key, __u32);
 	__type(value, __u64);
-} counters SEC(".maps") __weak;
+} warden_counters SEC(".maps") __weak;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct approver);
-} approver SEC(".maps") __weak;
+} warden_approver SEC(".maps") __weak;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 4096);
 	__type(key, __u32);
 	__type(value, struct held_exec);
-} held SEC(".maps") __weak;
+} warden_held SEC(".maps") __weak;
 
 /* The agent of the current task's cgroup, or NULL when no policy manages it. */
 static __always_inline struct cgroup_agent *current_agent(void)
 {
 	__u64 cgid = bpf_get_current_cgroup_id();
 
-	return bpf_map_lookup_elem(&agent_by_cgroup, &cgid);
+	return bpf_map_lookup_elem(&warden_cgroups, &cgid);
 }
 
 /* The rules map in force right now; NULL before the first policy is applied. */
@@ -88,13 +94,13 @@ static __always_inline void *current_rules(void)
 {
 	__u32 slot = 0;
 
-	return bpf_map_lookup_elem(&policy, &slot);
+	return bpf_map_lookup_elem(&warden_policy, &slot);
 }
 
 static __always_inline void count(enum counter c)
 {
 	__u32 key = c;
-	__u64 *v = bpf_map_lookup_elem(&counters, &key);
+	__u64 *v = bpf_map_lookup_elem(&warden_counters, &key);
 
 	if (v)
 		(*v)++;
@@ -106,6 +112,31 @@ static __always_inline __u64 rules_generation(void *rules)
 	union rule_value *v = bpf_map_lookup_elem(rules, &key);
 
 	return v ? v->global.generation : 0;
+}
+
+/* The generation of the policy in force, for events outside a judgement (0: none). */
+static __always_inline __u64 current_generation(void)
+{
+	void *rules = current_rules();
+
+	return rules ? rules_generation(rules) : 0;
+}
+
+/*
+ * The one way an event record is had: counts the verdict it reports under
+ * what (COUNTER_MAX: none) and reserves size bytes of the ring. NULL when
+ * the ring is full, counted as a drop (drops are reported, never silent).
+ */
+static __always_inline void *event_reserve(__u64 size, enum counter what)
+{
+	void *e;
+
+	if (what < COUNTER_MAX)
+		count(what);
+	e = bpf_ringbuf_reserve(&warden_events, size, 0);
+	if (!e)
+		count(COUNTER_EVENTS_DROPPED);
+	return e;
 }
 
 /* Fills the fields every event carries. */
@@ -142,16 +173,11 @@ static __always_inline __u64 task_cgroup_id(struct task_struct *task)
 static __always_inline void emit_process_denial(__u32 agent, __u32 op, __u32 reason,
 						__u32 target_pid, __u32 detail)
 {
-	struct file_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	void *rules = current_rules();
+	struct file_event *e = event_reserve(sizeof(*e), COUNTER_PROCESS_DENIED);
 
-	count(COUNTER_PROCESS_DENIED);
-	if (!e) {
-		count(COUNTER_EVENTS_DROPPED);
+	if (!e)
 		return;
-	}
-	fill_event_head(&e->head, EVENT_PROCESS, VERDICT_DENY, reason, agent,
-			rules ? rules_generation(rules) : 0);
+	fill_event_head(&e->head, EVENT_PROCESS, VERDICT_DENY, reason, agent, current_generation());
 	e->dev = 0;
 	e->ino = 0;
 	e->op = op;
@@ -166,44 +192,6 @@ static __always_inline void emit_process_denial(__u32 agent, __u32 op, __u32 rea
 static __always_inline __u64 inode_dev(struct inode *inode)
 {
 	return BPF_CORE_READ(inode, i_sb, s_dev);
-}
-
-/*
- * A path for an event: the names from dentry up to the namespace root,
- * leaf first, each followed by '/', crossing mounts; userspace reverses
- * them. buf holds WARDEN_FILE_PATH_LEN bytes. Returns the bytes used.
- */
-static __always_inline __u32 path_names(char *buf, struct dentry *dentry, struct vfsmount *vfsmnt)
-{
-	struct mount *mnt = container_of(vfsmnt, struct mount, mnt);
-	struct dentry *mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
-	__u32 off = 0;
-
-	for (int i = 0; i < 32; i++) {
-		struct dentry *parent;
-		long n;
-
-		if (dentry == mnt_root) {
-			struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
-
-			if (up == mnt)
-				break;
-			dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
-			mnt = up;
-			mnt_root = BPF_CORE_READ(mnt, mnt.mnt_root);
-			continue;
-		}
-		parent = BPF_CORE_READ(dentry, d_parent);
-		if (parent == dentry || off > WARDEN_FILE_PATH_LEN - 256)
-			break;
-		n = bpf_probe_read_kernel_str(&buf[off], 256, BPF_CORE_READ(dentry, d_name.name));
-		if (n <= 0)
-			break;
-		buf[(off + n - 1) & (WARDEN_FILE_PATH_LEN - 1)] = '/';
-		off += n;
-		dentry = parent;
-	}
-	return off;
 }
 
 #endif /* WARDEN_COMMON_BPF_H */

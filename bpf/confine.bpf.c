@@ -59,7 +59,8 @@ char LICENSE[] SEC("license") = "GPL";
 #define SIOCSPGRP 0x8902
 #define SIGKILL 9
 
-#define CAP_EVENT_INTERVAL_NS 1000000000ULL
+/* Tunable before load: at most one capability event per agent and capability this often. */
+const volatile __u64 cfg_cap_event_interval_ns = 1000000000ULL;
 
 /*
  * The agent of a task that must be judged. The sandbox builder in its
@@ -82,7 +83,7 @@ struct {
 	__uint(max_entries, 4096);
 	__type(key, __u64);   /* agent << 32 | capability */
 	__type(value, __u64); /* CLOCK_BOOTTIME of the last event */
-} cap_event_last SEC(".maps");
+} warden_cap_last SEC(".maps");
 
 static __always_inline __u64 agent_caps(__u32 agent)
 {
@@ -97,14 +98,14 @@ static __always_inline __u64 agent_caps(__u32 agent)
 static __always_inline void report_capability(__u32 agent, int cap)
 {
 	__u64 key = (__u64)agent << 32 | (__u32)cap, now = bpf_ktime_get_boot_ns();
-	__u64 *last = bpf_map_lookup_elem(&cap_event_last, &key);
+	__u64 *last = bpf_map_lookup_elem(&warden_cap_last, &key);
 
-	if (last && now - *last < CAP_EVENT_INTERVAL_NS) {
+	if (last && now - *last < cfg_cap_event_interval_ns) {
 		count(COUNTER_EVENTS_SUPPRESSED);
 		count(COUNTER_PROCESS_DENIED);
 		return;
 	}
-	bpf_map_update_elem(&cap_event_last, &key, &now, BPF_ANY);
+	bpf_map_update_elem(&warden_cap_last, &key, &now, BPF_ANY);
 	emit_process_denial(agent, FILE_OP_CAPABILITY, REASON_CAPABILITY, 0, cap);
 }
 
@@ -240,7 +241,7 @@ static __always_inline bool is_control_socket(struct sock *listener)
 	struct approver *a;
 	__u32 zero = 0;
 
-	a = bpf_map_lookup_elem(&approver, &zero);
+	a = bpf_map_lookup_elem(&warden_approver, &zero);
 	if (a && a->tgid && peer && (__u32)BPF_CORE_READ(peer, numbers[0].nr) == a->tgid)
 		return true;
 	return dentry && name_is(BPF_CORE_READ(dentry, d_name.name), "warden.sock", 11) &&
@@ -380,7 +381,7 @@ struct {
 	__uint(max_entries, 65536);
 	__type(key, __u64);
 	__type(value, struct owner_record);
-} file_owner_set_by SEC(".maps");
+} warden_fowner SEC(".maps");
 
 SEC("lsm/file_set_fowner")
 int BPF_PROG(confine_file_set_fowner, struct file *file)
@@ -391,12 +392,12 @@ int BPF_PROG(confine_file_set_fowner, struct file *file)
 
 	if (!ca) {
 		/* rare (F_SETOWN), so the lookup-free delete costs nothing that matters */
-		bpf_map_delete_elem(&file_owner_set_by, &key);
+		bpf_map_delete_elem(&warden_fowner, &key);
 		return 0;
 	}
 	r.cgroup_id = bpf_get_current_cgroup_id();
 	r.agent = ca->agent;
-	if (bpf_map_update_elem(&file_owner_set_by, &key, &r, BPF_ANY))
+	if (bpf_map_update_elem(&warden_fowner, &key, &r, BPF_ANY))
 		bpf_send_signal(SIGKILL); /* cannot remember who set it: fail closed */
 	return 0;
 }
@@ -415,7 +416,7 @@ int BPF_PROG(confine_file_send_sigiotask, struct task_struct *tsk, struct fown_s
 	 * Not judged by current: this runs wherever the I/O happens, often in
 	 * softirq context on behalf of nobody in particular.
 	 */
-	r = bpf_map_lookup_elem(&file_owner_set_by, &key);
+	r = bpf_map_lookup_elem(&warden_fowner, &key);
 	if (!r || r->cgroup_id == target)
 		return 0;
 	emit_process_denial(r->agent, FILE_OP_SIGIO, REASON_OTHER_PROCESS, BPF_CORE_READ(tsk, tgid),
@@ -429,6 +430,6 @@ int BPF_PROG(confine_file_free_security, struct file *file)
 	__u64 key = (__u64)file;
 
 	if (BPF_CORE_READ(file, f_owner.pid))
-		bpf_map_delete_elem(&file_owner_set_by, &key);
+		bpf_map_delete_elem(&warden_fowner, &key);
 	return 0;
 }

@@ -45,13 +45,17 @@
  *     daemon's SIGCONT passes only while the task is still in the very stop
  *     it entered (nvcsw unchanged but for that one sleep).
  */
-#include "common.bpf.h"
+#include "walk.bpf.h"
+#include "arch.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
-/* x86_64 syscall numbers whose arguments hold argv (read for events). */
-#define NR_EXECVE 59
-#define NR_EXECVEAT 322
+/*
+ * Tunable before load (read-only after: .rodata, so the verifier sees a
+ * constant): how old the daemon's heartbeat may be before misses are
+ * denied at once instead of held for an approver who is not there.
+ */
+const volatile __u64 cfg_approver_stale_ns = WARDEN_APPROVER_STALE_NS;
 
 static __always_inline bool is_shebang(struct linux_binprm *bprm)
 {
@@ -75,15 +79,17 @@ static __always_inline bool is_memfd(struct file *file)
 static __always_inline void read_argv(struct exec_event *e)
 {
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	long nr = SYSCALL_NR(regs);
 	const char *const *argv;
 	__u32 off = 0;
 
 	e->argc = 0;
 	e->truncated = 0;
-	if (regs->orig_ax == NR_EXECVE)
-		argv = (const char *const *)regs->si;
-	else if (regs->orig_ax == NR_EXECVEAT)
-		argv = (const char *const *)regs->dx;
+	/* execve(path, argv, envp); execveat(dirfd, path, argv, envp, flags) */
+	if (nr == NR_EXECVE)
+		argv = (const char *const *)PT_REGS_PARM2_CORE_SYSCALL(regs);
+	else if (nr == NR_EXECVEAT)
+		argv = (const char *const *)PT_REGS_PARM3_CORE_SYSCALL(regs);
 	else
 		argv = NULL;
 
@@ -131,81 +137,28 @@ static __always_inline __u32 unsafe_to_hold(int fs_sharers_allowed)
 	return 0;
 }
 
-#define S_IFMT 00170000
-#define S_IFDIR 0040000
-
-/* Where the walk for "may the agent write this file" is; see fs.bpf.c's walk_state. */
-struct write_walk {
-	void *rules;
-	__u64 dentry;
-	__u64 mnt;
-	__u64 mnt_root;
-	__u32 agent;
-	__u32 access; /* of the closest rule */
-	__u32 found;
-	__u32 done;
-};
-
-static long write_walk_step(__u32 i, struct write_walk *st)
-{
-	struct dentry *dentry = (struct dentry *)st->dentry, *parent;
-	struct mount *mnt = (struct mount *)st->mnt;
-	struct inode *inode = BPF_CORE_READ(dentry, d_inode);
-
-	if (inode) {
-		__u32 kind = (BPF_CORE_READ(inode, i_mode) & S_IFMT) == S_IFDIR ? RULE_FS_DIR
-										 : RULE_FS_PATH;
-		struct rule_key key = { .kind = kind, .agent = st->agent,
-					.dev = inode_dev(inode), .ino = BPF_CORE_READ(inode, i_ino) };
-		union rule_value *v = bpf_map_lookup_elem(st->rules, &key);
-
-		if (v) {
-			st->access = v->fs.access;
-			st->found = 1;
-			goto done;
-		}
-	}
-	if (st->dentry == st->mnt_root) {
-		struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
-
-		if (up == mnt)
-			goto done;
-		st->dentry = (__u64)BPF_CORE_READ(mnt, mnt_mountpoint);
-		st->mnt = (__u64)up;
-		st->mnt_root = (__u64)BPF_CORE_READ(up, mnt.mnt_root);
-		return 0;
-	}
-	parent = BPF_CORE_READ(dentry, d_parent);
-	if (parent == dentry)
-		goto done;
-	st->dentry = (__u64)parent;
-	return 0;
-done:
-	st->done = 1;
-	return 1;
-}
-
 /*
  * Whether the closest file rule above the binary grants the agent write,
  * the same test W^X applies to executable mappings. The exec already passed
- * file_open, so a deny above cannot apply here. A walk too deep to finish
- * counts as writable: for a miss that means a refusal, the safe side.
+ * file_open, so nothing above can deny it: the rules walk without deny
+ * directories or patterns, which stops at the closest rule. A walk too deep
+ * to finish counts as writable: for a miss that means a refusal, the safe
+ * side.
  */
 static __always_inline bool agent_may_write(void *rules, __u32 agent, struct file *file)
 {
-	struct vfsmount *vfsmnt = BPF_CORE_READ(file, f_path.mnt);
-	struct write_walk st = {
-		.rules = rules,
-		.dentry = (__u64)BPF_CORE_READ(file, f_path.dentry),
-		.mnt = (__u64)container_of(vfsmnt, struct mount, mnt),
-		.mnt_root = (__u64)BPF_CORE_READ(vfsmnt, mnt_root),
-		.agent = agent,
-	};
+	struct fs_ctx c = { .rules = rules, .agent = agent };
+	__u32 access = 0;
 
-	bpf_loop(WARDEN_WALK_MAX, write_walk_step, &st, 0);
-	if (!st.done)
+	switch (walk_rules(&c, BPF_CORE_READ(file, f_path.dentry), BPF_CORE_READ(file, f_path.mnt),
+			   &access)) {
+	case WALK_TOO_DEEP:
 		return true;
-	return st.found && (st.access & FS_WRITE) && !(st.access & FS_DENY);
+	case WALK_FOUND:
+		return access & FS_WRITE;
+	default:
+		return false;
+	}
 }
 
 /* Held execs wait here between bprm_check_security and bprm_committed_creds. */
@@ -214,7 +167,7 @@ struct {
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
 	__type(value, struct exec_event);
-} pending_hold SEC(".maps");
+} warden_pending SEC(".maps");
 
 #define SIGKILL 9
 #define SIGSTOP 19
@@ -242,12 +195,10 @@ static __always_inline void fill_exec(struct exec_event *e, struct linux_binprm 
 static __always_inline void emit_exec(struct linux_binprm *bprm, struct file *file,
 				      __u32 verdict, __u32 reason, __u32 agent, __u64 generation)
 {
-	struct exec_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	struct exec_event *e = event_reserve(sizeof(*e), COUNTER_MAX);
 
-	if (!e) {
-		count(COUNTER_EVENTS_DROPPED);
+	if (!e)
 		return;
-	}
 	e->flags = 0;
 	e->script_dev = 0;
 	e->script_ino = 0;
@@ -263,7 +214,7 @@ static __always_inline void emit_exec(struct linux_binprm *bprm, struct file *fi
 static __always_inline int prepare_hold(struct linux_binprm *bprm, struct file *file,
 					__u32 reason, __u32 agent, void *rules)
 {
-	struct exec_event *e = bpf_task_storage_get(&pending_hold, bpf_get_current_task_btf(), NULL,
+	struct exec_event *e = bpf_task_storage_get(&warden_pending, bpf_get_current_task_btf(), NULL,
 						     BPF_LOCAL_STORAGE_GET_F_CREATE);
 
 	if (!e)
@@ -287,7 +238,7 @@ static __always_inline int prepare_hold(struct linux_binprm *bprm, struct file *
 /* Round one of a shebang script: remembers which file the interpreter will be given. */
 static __always_inline void note_script(struct linux_binprm *bprm)
 {
-	struct exec_event *e = bpf_task_storage_get(&pending_hold, bpf_get_current_task_btf(), NULL,
+	struct exec_event *e = bpf_task_storage_get(&warden_pending, bpf_get_current_task_btf(), NULL,
 						     BPF_LOCAL_STORAGE_GET_F_CREATE);
 	struct inode *inode = BPF_CORE_READ(bprm, file, f_inode);
 
@@ -303,7 +254,7 @@ static __always_inline void note_script(struct linux_binprm *bprm)
 static __always_inline bool caught_escaping(void)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	struct held_exec *h = bpf_map_lookup_elem(&held, &tgid);
+	struct held_exec *h = bpf_map_lookup_elem(&warden_held, &tgid);
 
 	if (!h || h->exited || h->state == HELD_RELEASED)
 		return false;
@@ -316,9 +267,9 @@ static __always_inline bool caught_escaping(void)
 static __always_inline bool approver_present(void)
 {
 	__u32 zero = 0;
-	struct approver *a = bpf_map_lookup_elem(&approver, &zero);
+	struct approver *a = bpf_map_lookup_elem(&warden_approver, &zero);
 
-	return a && a->tgid && bpf_ktime_get_boot_ns() - a->heartbeat_ns < WARDEN_APPROVER_STALE_NS;
+	return a && a->tgid && bpf_ktime_get_boot_ns() - a->heartbeat_ns < cfg_approver_stale_ns;
 }
 
 /* Turns an allow or a miss into a hold when the agent asks for one. */
@@ -446,7 +397,7 @@ int BPF_PROG(exec_bprm_check_security, struct linux_binprm *bprm, int ret)
 		verdict = VERDICT_DENY;
 		reason = unsafe;
 	}
-	bpf_task_storage_delete(&pending_hold, bpf_get_current_task_btf());
+	bpf_task_storage_delete(&warden_pending, bpf_get_current_task_btf());
 	if (ca->agent != WARDEN_AGENT_SELFTEST)
 		count(verdict == VERDICT_ALLOW ? COUNTER_EXEC_ALLOWED : COUNTER_EXEC_DENIED);
 	emit_exec(bprm, file, verdict, reason, ca->agent, rules ? rules_generation(rules) : 0);
@@ -469,11 +420,11 @@ int BPF_PROG(exec_bprm_committed_creds, struct linux_binprm *bprm)
 	if (!current_agent())
 		return 0; /* unmanaged: nothing can be held here */
 	task = bpf_get_current_task_btf();
-	e = bpf_task_storage_get(&pending_hold, task, NULL, 0);
+	e = bpf_task_storage_get(&warden_pending, task, NULL, 0);
 	if (!e)
 		return 0;
 	if (e->head.verdict != VERDICT_HOLD) {
-		bpf_task_storage_delete(&pending_hold, task);
+		bpf_task_storage_delete(&warden_pending, task);
 		return 0;
 	}
 	tgid = bpf_get_current_pid_tgid() >> 32;
@@ -489,12 +440,12 @@ int BPF_PROG(exec_bprm_committed_creds, struct linux_binprm *bprm)
 	if (unsafe_to_hold(1)) {
 		count(COUNTER_EXEC_DENIED);
 		bpf_send_signal(SIGKILL);
-		bpf_task_storage_delete(&pending_hold, task);
+		bpf_task_storage_delete(&warden_pending, task);
 		return 0;
 	}
-	if (bpf_map_update_elem(&held, &tgid, &h, BPF_ANY) ||
-	    bpf_ringbuf_output(&events, e, sizeof(*e), 0)) {
-		bpf_map_delete_elem(&held, &tgid);
+	if (bpf_map_update_elem(&warden_held, &tgid, &h, BPF_ANY) ||
+	    bpf_ringbuf_output(&warden_events, e, sizeof(*e), 0)) {
+		bpf_map_delete_elem(&warden_held, &tgid);
 		count(COUNTER_EVENTS_DROPPED);
 		count(COUNTER_EXEC_DENIED);
 		bpf_send_signal(SIGKILL);
@@ -502,7 +453,7 @@ int BPF_PROG(exec_bprm_committed_creds, struct linux_binprm *bprm)
 		count(COUNTER_EXEC_HELD);
 		bpf_send_signal(SIGSTOP);
 	}
-	bpf_task_storage_delete(&pending_hold, task);
+	bpf_task_storage_delete(&warden_pending, task);
 	return 0;
 }
 
@@ -522,7 +473,7 @@ int BPF_PROG(exec_signal_deliver, int sig, struct kernel_siginfo *info, struct k
 	if (!current_agent())
 		return 0;
 	tgid = bpf_get_current_pid_tgid() >> 32;
-	h = bpf_map_lookup_elem(&held, &tgid);
+	h = bpf_map_lookup_elem(&warden_held, &tgid);
 	if (!h || h->exited)
 		return 0;
 	if (h->state == HELD_COMMITTED && sig == SIGSTOP) {
@@ -551,7 +502,7 @@ int BPF_PROG(exec_sched_process_exit, struct task_struct *p)
 	tgid = BPF_CORE_READ(p, tgid);
 	if (BPF_CORE_READ(p, pid) != tgid)
 		return 0;
-	h = bpf_map_lookup_elem(&held, &tgid);
+	h = bpf_map_lookup_elem(&warden_held, &tgid);
 	if (h)
 		h->exited = 1;
 	return 0;

@@ -30,7 +30,7 @@
  *
  * Only denials become events; allowed file accesses are too many to stream.
  */
-#include "common.bpf.h"
+#include "walk.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -59,248 +59,8 @@ char LICENSE[] SEC("license") = "GPL";
 #define FS_IOC32_SETFLAGS 0x40046602
 #define FS_IOC_FSSETXATTR 0x401c5820
 
-#define NAME_BUF 256
-#define S_IFMT 00170000
-#define S_IFDIR 0040000
 #define S_IFCHR 0020000
 #define S_IFBLK 0060000
-
-struct name_buf {
-	char s[NAME_BUF];
-	__u64 prefix_hash[WARDEN_NAME_PATTERN_MAX + 1]; /* [k]: hash of the first k bytes */
-	__u64 suffix_hash[WARDEN_NAME_PATTERN_MAX + 1]; /* [k]: hash of the last k bytes */
-	__u32 len;
-};
-
-/* Scratch for a dentry name: too big for the 512-byte BPF stack next to the rest. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct name_buf);
-} fs_name_scratch SEC(".maps");
-
-/* The agent and policy one hook call is judged against. */
-struct fs_ctx {
-	void *rules;
-	__u64 generation;
-	__u8 prefix_lens[WARDEN_PATTERN_LENS];
-	__u8 suffix_lens[WARDEN_PATTERN_LENS];
-	__u32 agent;
-	__u32 fs_flags;
-};
-
-/*
- * Fills c for agent. Returns 0, or -1 when no policy can be read for it
- * (the caller fails closed).
- */
-static __always_inline int fs_load(struct fs_ctx *c, __u32 agent)
-{
-	struct rule_key key = { .kind = RULE_AGENT, .agent = agent };
-	union rule_value *settings;
-
-	c->agent = agent;
-	c->rules = current_rules();
-	if (!c->rules)
-		return -1;
-	settings = bpf_map_lookup_elem(c->rules, &key);
-	if (!settings)
-		return -1;
-	c->fs_flags = settings->agent.fs_flags;
-	__builtin_memcpy(c->prefix_lens, settings->agent.prefix_lens, sizeof(c->prefix_lens));
-	__builtin_memcpy(c->suffix_lens, settings->agent.suffix_lens, sizeof(c->suffix_lens));
-	c->generation = rules_generation(c->rules);
-	return 0;
-}
-
-static __always_inline bool rule_hit(struct fs_ctx *c, __u32 kind, __u64 dev, __u64 ino,
-				     __u64 hash)
-{
-	struct rule_key key = { .kind = kind, .agent = c->agent, .dev = dev, .ino = ino,
-				.name_hash = hash };
-
-	return bpf_map_lookup_elem(c->rules, &key) != NULL;
-}
-
-static __always_inline bool pattern_hit(struct fs_ctx *c, struct name_buf *nb, __u32 kind,
-					__u32 k)
-{
-	__u32 at = k;
-	__u64 h;
-
-	if (!k || k > nb->len || k > WARDEN_NAME_PATTERN_MAX)
-		return false;
-	barrier_var(at); /* a mask the compiler cannot drop, for the verifier */
-	at &= WARDEN_NAME_PATTERN_MAX;
-	h = kind == NAME_SUFFIX ? nb->suffix_hash[at] : nb->prefix_hash[at];
-	return rule_hit(c, RULE_FS_NAME, kind, k, h);
-}
-
-/*
- * Basename patterns (kinds FS_HAS_NAMES) and (directory, name) denials
- * (FS_HAS_CHILD) on one component: the reason, or 0.
- */
-static __always_inline __u32 name_denied(struct fs_ctx *c, struct dentry *dentry, __u32 kinds)
-{
-	const unsigned char *name = BPF_CORE_READ(dentry, d_name.name);
-	__u32 len = BPF_CORE_READ(dentry, d_name.len), zero = 0;
-	struct name_buf *nb;
-
-	kinds &= c->fs_flags;
-	if (!(kinds & (FS_HAS_NAMES | FS_HAS_CHILD)) || len == 0 || len >= NAME_BUF)
-		return 0;
-	nb = bpf_map_lookup_elem(&fs_name_scratch, &zero);
-	if (!nb || bpf_probe_read_kernel_str(nb->s, sizeof(nb->s), name) < 0)
-		return 0;
-	nb->len = len;
-	nb->prefix_hash[0] = FNV64_OFFSET;
-	nb->suffix_hash[0] = FNV64_OFFSET;
-	/*
-	 * Prefix hashes are FNV-1a over the first k bytes, suffix hashes over
-	 * the last k bytes read backwards. Arithmetic only in this loop: the
-	 * lookups come after it, which keeps the verifier's work small.
-	 */
-	for (__u32 i = 0; i < WARDEN_NAME_PATTERN_MAX; i++) {
-		__u32 at = i, back = len - 1 - i;
-
-		if (i >= len)
-			break;
-		barrier_var(at);
-		barrier_var(back);
-		at &= WARDEN_NAME_PATTERN_MAX;
-		back &= NAME_BUF - 1;
-		nb->prefix_hash[(at + 1) & WARDEN_NAME_PATTERN_MAX] =
-			(nb->prefix_hash[at] ^ (__u8)nb->s[at]) * FNV64_PRIME;
-		nb->suffix_hash[(at + 1) & WARDEN_NAME_PATTERN_MAX] =
-			(nb->suffix_hash[at] ^ (__u8)nb->s[back]) * FNV64_PRIME;
-	}
-
-	/*
-	 * Read len back from the map: the loop left the verifier a different
-	 * range for it at each of its 63 exits, and each exit would be checked
-	 * on its own through everything below.
-	 */
-	len = *(volatile __u32 *)&nb->len;
-	if (kinds & FS_HAS_NAMES) {
-		if (pattern_hit(c, nb, NAME_EXACT, len))
-			return REASON_FS_DENIED_NAME;
-		for (int j = 0; j < WARDEN_PATTERN_LENS; j++) {
-			if (pattern_hit(c, nb, NAME_PREFIX, c->prefix_lens[j]) ||
-			    pattern_hit(c, nb, NAME_SUFFIX, c->suffix_lens[j]))
-				return REASON_FS_DENIED_NAME;
-		}
-	}
-	if ((kinds & FS_HAS_CHILD) && len <= WARDEN_NAME_PATTERN_MAX) {
-		struct inode *dir = BPF_CORE_READ(dentry, d_parent, d_inode);
-		__u32 at = len;
-
-		barrier_var(at);
-		at &= WARDEN_NAME_PATTERN_MAX;
-		if (dir && rule_hit(c, RULE_FS_CHILD, inode_dev(dir), BPF_CORE_READ(dir, i_ino),
-				    nb->prefix_hash[at]))
-			return REASON_FS_DENIED; /* a denied path, by its name in its directory */
-	}
-	return 0;
-}
-
-enum walk_result {
-	WALK_NO_RULE,
-	WALK_FOUND,  /* access holds the closest rule's access */
-	WALK_DENIED, /* a deny rule on the path */
-	WALK_DENIED_NAME, /* a deny pattern on a directory above */
-	WALK_TOO_DEEP,
-};
-
-/*
- * Where a walk is. Kernel pointers are kept as plain addresses and read
- * with BPF_CORE_READ (probe reads), so bpf_loop can carry them between
- * steps; the verifier checks the step once instead of 64 times.
- */
-struct walk_state {
-	struct fs_ctx c;
-	__u64 dentry;
-	__u64 mnt;      /* struct mount of the current dentry */
-	__u64 mnt_root; /* that mount's root dentry */
-	__u32 access;
-	__u32 result;   /* enum walk_result, all but WALK_TOO_DEEP */
-	__u32 done;     /* the walk reached an answer (else it ran out of steps) */
-};
-
-static long walk_step(__u32 i, struct walk_state *st)
-{
-	struct dentry *dentry = (struct dentry *)st->dentry, *parent;
-	struct mount *mnt = (struct mount *)st->mnt;
-	struct inode *inode = BPF_CORE_READ(dentry, d_inode);
-	bool found = st->result == WALK_FOUND;
-
-	if (inode) {
-		__u32 kind = (BPF_CORE_READ(inode, i_mode) & S_IFMT) == S_IFDIR ? RULE_FS_DIR
-										 : RULE_FS_PATH;
-		struct rule_key key = { .kind = kind, .agent = st->c.agent,
-					.dev = inode_dev(inode), .ino = BPF_CORE_READ(inode, i_ino) };
-		union rule_value *v = bpf_map_lookup_elem(st->c.rules, &key);
-
-		if (v && (v->fs.access & FS_DENY)) {
-			st->result = WALK_DENIED;
-			goto done;
-		}
-		if (v && !found) {
-			st->access = v->fs.access;
-			st->result = WALK_FOUND;
-			/* nothing above can deny: the closest rule is the answer */
-			if (!(st->c.fs_flags & (FS_HAS_DENY_DIRS | FS_HAS_NAMES)))
-				goto done;
-		}
-	}
-	/*
-	 * A deny pattern holds for every component: ".aws" refuses
-	 * .aws/credentials. The leaf was judged before the walk.
-	 */
-	if (i > 0 && name_denied(&st->c, dentry, FS_HAS_NAMES)) {
-		st->result = WALK_DENIED_NAME;
-		goto done;
-	}
-	if (st->dentry == st->mnt_root) {
-		struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
-
-		if (up == mnt)
-			goto done;
-		st->dentry = (__u64)BPF_CORE_READ(mnt, mnt_mountpoint);
-		st->mnt = (__u64)up;
-		st->mnt_root = (__u64)BPF_CORE_READ(up, mnt.mnt_root);
-		return 0;
-	}
-	parent = BPF_CORE_READ(dentry, d_parent);
-	if (parent == dentry)
-		goto done;
-	st->dentry = (__u64)parent;
-	return 0;
-done:
-	st->done = 1;
-	return 1;
-}
-
-/*
- * Walks from dentry (in mount vfsmnt) to the namespace root. A negative
- * dentry (a name being created) has no inode and is skipped; its parents
- * decide.
- */
-static __always_inline enum walk_result walk_rules(struct fs_ctx *c, struct dentry *dentry,
-						   struct vfsmount *vfsmnt, __u32 *access)
-{
-	struct walk_state st = {
-		.c = *c,
-		.dentry = (__u64)dentry,
-		.mnt = (__u64)container_of(vfsmnt, struct mount, mnt),
-		.mnt_root = (__u64)BPF_CORE_READ(vfsmnt, mnt_root),
-		.result = WALK_NO_RULE,
-	};
-
-	bpf_loop(WARDEN_WALK_MAX, walk_step, &st, 0);
-	*access = st.access;
-	/* never reached the root or a deciding rule: fail closed */
-	return st.done ? st.result : WALK_TOO_DEEP;
-}
 
 /*
  * 0 when the agent may have `want` (FS_READ/FS_WRITE) on dentry, else a
@@ -411,19 +171,13 @@ __noinline int fs_deny(struct fs_access *a)
 	struct inode *inode;
 	struct file_event *e;
 
-	count(COUNTER_FILE_DENIED);
 	if (!a)
+		return -EPERM; /* the verifier's case: every hook passes its own */
+	e = event_reserve(sizeof(*e), COUNTER_FILE_DENIED);
+	if (!e)
 		return -EPERM;
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		count(COUNTER_EVENTS_DROPPED);
-		return -EPERM;
-	}
-	if (!a->generation) {
-		void *rules = current_rules();
-
-		a->generation = rules ? rules_generation(rules) : 0;
-	}
+	if (!a->generation)
+		a->generation = current_generation();
 	fill_event_head(&e->head, EVENT_FILE, VERDICT_DENY, a->reason, a->agent, a->generation);
 	dentry = (struct dentry *)a->dentry;
 	inode = BPF_CORE_READ(dentry, d_inode);
@@ -715,27 +469,23 @@ static __always_inline bool exec_allowed(__u32 agent, struct inode *inode)
  * /dev/shm in a sandbox), so it is refused too, unless the exec allowlist
  * names that very inode (a binary outside the baseline the policy allows).
  */
-static __always_inline int check_exec_mapping(int ret, __u32 op, struct file *file)
+static __always_inline int check_exec_mapping(struct fs_access *a, __u32 op, struct file *file)
 {
-	struct fs_access a = {};
-	struct vfsmount *mnt;
+	struct vfsmount *mnt = BPF_CORE_READ(file, f_path.mnt);
 
-	if (ret || !fs_confined(&a))
-		return ret;
-	mnt = BPF_CORE_READ(file, f_path.mnt);
-	fs_access_set(&a, op, BPF_CORE_READ(file, f_path.dentry), mnt, FS_READ);
+	fs_access_set(a, op, BPF_CORE_READ(file, f_path.dentry), mnt, FS_READ);
 	/*
 	 * An overlayfs mapping carries the layer's file after mmap: which
 	 * agent-visible file it is cannot be told, so adding exec to it fails
 	 * closed (mmap_file saw the overlay file itself and judged that).
 	 */
 	if (internal_mount(mnt))
-		return fs_deny_for(&a, REASON_FS_WX);
-	if (fs_verdict(&a))
-		return fs_deny(&a);
-	if ((a.granted & FS_WRITE) ||
-	    (!a.granted && !exec_allowed(a.agent, BPF_CORE_READ(file, f_inode))))
-		return fs_deny_for(&a, REASON_FS_WX);
+		return fs_deny_for(a, REASON_FS_WX);
+	if (fs_verdict(a))
+		return fs_deny(a);
+	if ((a->granted & FS_WRITE) ||
+	    (!a->granted && !exec_allowed(a->agent, BPF_CORE_READ(file, f_inode))))
+		return fs_deny_for(a, REASON_FS_WX);
 	return 0;
 }
 
@@ -743,23 +493,27 @@ SEC("lsm/mmap_file")
 int BPF_PROG(fs_mmap_file, struct file *file, unsigned long reqprot, unsigned long prot,
 	     unsigned long flags, int ret)
 {
-	if (ret || !file || !(prot & PROT_EXEC))
+	struct fs_access a = {};
+
+	if (ret || !file || !(prot & PROT_EXEC) || !fs_confined(&a))
 		return ret;
-	return check_exec_mapping(ret, FILE_OP_MMAP_EXEC, file);
+	return check_exec_mapping(&a, FILE_OP_MMAP_EXEC, file);
 }
 
 SEC("lsm/file_mprotect")
 int BPF_PROG(fs_file_mprotect, struct vm_area_struct *vma, unsigned long reqprot,
 	     unsigned long prot, int ret)
 {
+	struct fs_access a = {};
 	struct file *file;
 
-	if (ret || !(prot & PROT_EXEC))
+	/* unmanaged processes leave before any field read */
+	if (ret || !(prot & PROT_EXEC) || !fs_confined(&a))
 		return ret;
 	file = BPF_CORE_READ(vma, vm_file);
 	if (!file || (BPF_CORE_READ(vma, vm_flags) & VM_EXEC))
 		return 0;
-	return check_exec_mapping(ret, FILE_OP_MPROTECT_EXEC, file);
+	return check_exec_mapping(&a, FILE_OP_MPROTECT_EXEC, file);
 }
 
 /*

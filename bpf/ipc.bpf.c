@@ -23,7 +23,7 @@
  * every name. cfg_shm_dev names the filesystem: the daemon sets it from
  * /dev/shm at load.
  */
-#include "common.bpf.h"
+#include "walk.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -42,29 +42,19 @@ struct {
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
 	__type(value, struct shm_tag);
-} shm_owner SEC(".maps");
+} warden_shm SEC(".maps");
 
 enum ipc_what { IPC_ANY, IPC_SHM, IPC_SEM, IPC_MSG, IPC_MQUEUE };
-
-static __always_inline __u64 event_generation(void)
-{
-	void *rules = current_rules();
-
-	return rules ? rules_generation(rules) : 0;
-}
 
 /* A refusal event for an IPC object: path "/sysv-shm" and so on, ino = the IPC key. */
 static __always_inline void emit_ipc(__u32 agent, enum ipc_what what, __u64 key)
 {
-	struct file_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	struct file_event *e = event_reserve(sizeof(*e), COUNTER_FILE_DENIED);
 
-	count(COUNTER_FILE_DENIED);
-	if (!e) {
-		count(COUNTER_EVENTS_DROPPED);
+	if (!e)
 		return;
-	}
 	fill_event_head(&e->head, EVENT_FILE, VERDICT_DENY, REASON_HOST_IPC, agent,
-			event_generation());
+			current_generation());
 	e->dev = 0;
 	e->ino = key;
 	e->op = FILE_OP_IPC;
@@ -160,15 +150,12 @@ int BPF_PROG(ipc_msg_queue_msgctl, struct kern_ipc_perm *perm, int cmd, int ret)
 static __always_inline void emit_shm(__u32 agent, __u32 op, struct dentry *dentry,
 				     struct vfsmount *mnt, struct inode *inode)
 {
-	struct file_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	struct file_event *e = event_reserve(sizeof(*e), COUNTER_FILE_DENIED);
 
-	count(COUNTER_FILE_DENIED);
-	if (!e) {
-		count(COUNTER_EVENTS_DROPPED);
+	if (!e)
 		return;
-	}
 	fill_event_head(&e->head, EVENT_FILE, VERDICT_DENY, REASON_SHM_OTHER, agent,
-			event_generation());
+			current_generation());
 	e->dev = cfg_shm_dev;
 	e->ino = inode ? BPF_CORE_READ(inode, i_ino) : 0;
 	e->op = op;
@@ -192,7 +179,7 @@ static __always_inline int shm_check(struct cgroup_agent *ca, struct dentry *den
 	if (!inode || !cfg_shm_dev || inode_dev(inode) != cfg_shm_dev ||
 	    dentry == BPF_CORE_READ(dentry, d_sb, s_root))
 		return 0;
-	tag = bpf_inode_storage_get(&shm_owner, inode, 0, 0);
+	tag = bpf_inode_storage_get(&warden_shm, inode, 0, 0);
 	if (tag && tag->agent == ca->agent)
 		return 0;
 	emit_shm(ca->agent, op, dentry, mnt, inode);
@@ -220,7 +207,7 @@ int BPF_PROG(shm_inode_init_security, struct inode *inode, struct inode *dir,
 	if (!ca || !cfg_shm_dev || inode_dev(dir) != cfg_shm_dev)
 		return 0;
 	/* no tag (out of memory) leaves the file to nobody: fail closed */
-	tag = bpf_inode_storage_get(&shm_owner, inode, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	tag = bpf_inode_storage_get(&warden_shm, inode, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (tag)
 		tag->agent = ca->agent;
 	return 0;

@@ -13,8 +13,8 @@
  * the address's own family, so an AF_INET address on an IPv6 UDP socket and
  * an IPv4-mapped IPv6 address (stored here as mapped, like every IPv4
  * address) meet the same entry. An (address, port) pair passes when it is
- * in the agent's egress set: the LPM trie net_cidrs (the policy's CIDRs and
- * literal addresses) or the hash net_addrs (addresses warden's resolver
+ * in the agent's egress set: the LPM trie warden_cidrs (the policy's CIDRs and
+ * literal addresses) or the hash warden_addrs (addresses warden's resolver
  * returned for allowed names, until the answer's TTL plus a grace ends, and
  * approved destinations). socket_create refuses raw and packet sockets and
  * every family an agent does not need (AF_UNIX, AF_INET, AF_INET6 with TCP
@@ -66,7 +66,7 @@ struct {
 	__uint(max_entries, WARDEN_NET_CIDRS);
 	__type(key, struct net_cidr_key);
 	__type(value, struct net_cidr_value);
-} net_cidrs SEC(".maps");
+} warden_cidrs SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -74,14 +74,14 @@ struct {
 	__uint(max_entries, WARDEN_NET_RESOLVED);
 	__type(key, struct net_addr_key);
 	__type(value, struct net_addr_value);
-} net_addrs SEC(".maps");
+} warden_addrs SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, WARDEN_NET_DNS_SOCKETS);
 	__type(key, __u64);
 	__type(value, struct net_dns_orig);
-} net_dns_orig SEC(".maps");
+} warden_dns_orig SEC(".maps");
 
 /* The agent's network settings; NULL when its network is not filtered. */
 static __always_inline struct net_agent_rule *net_rule(void *rules, __u32 agent)
@@ -106,12 +106,9 @@ static __always_inline void emit_net(struct cgroup_agent *ca, void *rules, __u32
 {
 	struct net_event *e;
 
-	count(COUNTER_NET_DENIED);
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		count(COUNTER_EVENTS_DROPPED);
+	e = event_reserve(sizeof(*e), COUNTER_NET_DENIED);
+	if (!e)
 		return;
-	}
 	fill_event_head(&e->head, EVENT_NET, VERDICT_DENY, reason, ca->agent,
 			rules ? rules_generation(rules) : 0);
 	e->op = op;
@@ -132,12 +129,12 @@ static __always_inline void emit_net(struct cgroup_agent *ca, void *rules, __u32
 /* An address entry that is live; one-connection approvals are used up. */
 static __always_inline bool addr_live(struct net_addr_key *k)
 {
-	struct net_addr_value *v = bpf_map_lookup_elem(&net_addrs, k);
+	struct net_addr_value *v = bpf_map_lookup_elem(&warden_addrs, k);
 
 	if (!v || (v->expires_ns && v->expires_ns < bpf_ktime_get_boot_ns()))
 		return false;
 	if (v->flags & NET_ADDR_ONCE)
-		bpf_map_delete_elem(&net_addrs, k);
+		bpf_map_delete_elem(&warden_addrs, k);
 	return true;
 }
 
@@ -150,10 +147,10 @@ static __always_inline bool egress_allowed(struct net_agent_rule *nr, __u32 agen
 
 	__builtin_memcpy(ck.addr, addr, 16);
 	__builtin_memcpy(ak.addr, addr, 16);
-	if (bpf_map_lookup_elem(&net_cidrs, &ck))
+	if (bpf_map_lookup_elem(&warden_cidrs, &ck))
 		return true;
 	ck.port = 0;
-	if (bpf_map_lookup_elem(&net_cidrs, &ck))
+	if (bpf_map_lookup_elem(&warden_cidrs, &ck))
 		return true;
 	if (addr_live(&ak))
 		return true;
@@ -367,13 +364,13 @@ static __always_inline int judge_unix(struct sock *other, __u32 op)
 		return 0;
 	/* the agent's own listener, in any of its cgroups: its business */
 	peer_cg = BPF_CORE_READ(other, sk_cgrp_data.cgroup, kn, id);
-	peer = bpf_map_lookup_elem(&agent_by_cgroup, &peer_cg);
+	peer = bpf_map_lookup_elem(&warden_cgroups, &peer_cg);
 	if (peer && peer->agent == ca->agent)
 		return 0;
 	ua = BPF_CORE_READ(u, addr);
 	if (!ua)
 		return 0; /* unnamed (a socketpair's end): only reachable through an fd it was given */
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	e = bpf_ringbuf_reserve(&warden_events, sizeof(*e), 0);
 	if (e) {
 		__builtin_memset(e->path, 0, sizeof(e->path));
 		len = BPF_CORE_READ(ua, len) - 2; /* less sun_family */
@@ -461,7 +458,7 @@ static __always_inline void keep_orig(struct bpf_sock_addr *ctx, const __u8 addr
 	__u64 cookie = bpf_get_socket_cookie(ctx);
 
 	__builtin_memcpy(o.addr, addr, 16);
-	bpf_map_update_elem(&net_dns_orig, &cookie, &o, BPF_ANY);
+	bpf_map_update_elem(&warden_dns_orig, &cookie, &o, BPF_ANY);
 }
 
 static __always_inline int redirect4(struct bpf_sock_addr *ctx)
@@ -529,7 +526,7 @@ static __always_inline int restore4(struct bpf_sock_addr *ctx)
 	if (ctx->user_port != bpf_htons(nr->dns_port) || ctx->user_ip4 != bpf_htonl(LOOPBACK4))
 		return 1;
 	cookie = bpf_get_socket_cookie(ctx);
-	o = bpf_map_lookup_elem(&net_dns_orig, &cookie);
+	o = bpf_map_lookup_elem(&warden_dns_orig, &cookie);
 	if (!o || o->family != AF_INET)
 		return 1;
 	ctx->user_ip4 = *(__u32 *)&o->addr[12];
@@ -554,7 +551,7 @@ static __always_inline int restore6(struct bpf_sock_addr *ctx)
 	if (!v6_lo && !mapped_lo)
 		return 1;
 	cookie = bpf_get_socket_cookie(ctx);
-	o = bpf_map_lookup_elem(&net_dns_orig, &cookie);
+	o = bpf_map_lookup_elem(&warden_dns_orig, &cookie);
 	if (!o || o->family != AF_INET6)
 		return 1;
 	ctx->user_ip6[0] = *(__u32 *)&o->addr[0];

@@ -45,7 +45,7 @@ static __always_inline int check_target(__u32 op, struct task_struct *target)
 static __always_inline struct held_exec *held_task(struct task_struct *target)
 {
 	__u32 tgid = BPF_CORE_READ(target, tgid);
-	struct held_exec *h = bpf_map_lookup_elem(&held, &tgid);
+	struct held_exec *h = bpf_map_lookup_elem(&warden_held, &tgid);
 
 	return h && !h->exited && h->state != HELD_RELEASED ? h : NULL;
 }
@@ -53,7 +53,7 @@ static __always_inline struct held_exec *held_task(struct task_struct *target)
 static __always_inline bool from_approver(void)
 {
 	__u32 zero = 0;
-	struct approver *a = bpf_map_lookup_elem(&approver, &zero);
+	struct approver *a = bpf_map_lookup_elem(&warden_approver, &zero);
 
 	return a && a->tgid == (__u32)(bpf_get_current_pid_tgid() >> 32);
 }

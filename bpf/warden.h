@@ -191,7 +191,7 @@ union rule_value {
 };
 
 /*
- * agent_by_cgroup value. CGROUP_SETUP: `warden run` placed itself here to
+ * warden_cgroups value. CGROUP_SETUP: `warden run` placed itself here to
  * build the sandbox. Until the first exec of anything but the sandbox
  * builder, file rules are not applied (the builder mounts and creates its
  * new root); that first exec (warden's sandbox stage) clears the flag for

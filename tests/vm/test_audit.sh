@@ -245,7 +245,7 @@ if command -v nft >/dev/null; then
 	firewall_up
 fi
 
-# 7. drift: an entry of agent_by_cgroup deleted behind the daemon's back.
+# 7. drift: an entry of warden_cgroups deleted behind the daemon's back.
 # Needs the daemon's status.drift (the policy-lifecycle work); until then
 # this case does not run, and says so.
 if jq -e 'has("drift")' <<<"$status" >/dev/null; then
@@ -261,10 +261,10 @@ if jq -e 'has("drift")' <<<"$status" >/dev/null; then
 	# the u64 cgroup id as bpftool wants it: bytes, least significant first
 	key=$(printf '%016x' "${id:-0}" | sed -E 's/(..)/\1 /g' |
 		awk '{ for (i = NF; i; i--) printf "%s ", $i }')
-	if [ -n "$cg" ] && bpftool map delete name agent_by_cgroup key hex $key 2>"$WORK/bpftool.err"; then
+	if [ -n "$cg" ] && bpftool map delete name warden_cgroups key hex $key 2>"$WORK/bpftool.err"; then
 		reported "a map changed behind the daemon's back" warden.drift "."
 	else
-		_result fail "delete the run's agent_by_cgroup entry with bpftool" "$(cat "$WORK/bpftool.err")"
+		_result fail "delete the run's warden_cgroups entry with bpftool" "$(cat "$WORK/bpftool.err")"
 	fi
 	kill "$RUN_PID" 2>/dev/null
 	wait "$RUN_PID" 2>/dev/null

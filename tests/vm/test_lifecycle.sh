@@ -79,11 +79,11 @@ check_status "the old inode no longer inherits the allowance" 126 \
 
 # Drift: a map changed behind the daemon's back.
 check "no drift on a clean run" sh -c "$WARDEN status --json | jq -e '.drift == []'"
-bpftool map update pinned /sys/fs/bpf/warden/maps/agent_by_cgroup \
+bpftool map update pinned /sys/fs/bpf/warden/maps/warden_cgroups \
 	key 0x39 0x30 0 0 0 0 0 0 value 1 0 0 0 0 0 0 0
 check "status --json reports drift after a map is changed" sh -c \
 	"$WARDEN status --json | jq -e '.drift | map(select(test(\"12345\"))) | length == 1'"
-bpftool map delete pinned /sys/fs/bpf/warden/maps/agent_by_cgroup key 0x39 0x30 0 0 0 0 0 0
+bpftool map delete pinned /sys/fs/bpf/warden/maps/warden_cgroups key 0x39 0x30 0 0 0 0 0 0
 
 # kill -9: enforcement stays; a new daemon adopts it.
 check "programs and maps are pinned" test -e /sys/fs/bpf/warden/links/exec_bprm_check_security
@@ -94,7 +94,7 @@ pre '/usr/bin/curl --version >/dev/null 2>&1; echo after-kill=$?'
 check "kill -9 of the daemon leaves denials in force" grep -q "after-kill=126" "$WORK/pre.out"
 pre '/usr/bin/id >/dev/null 2>&1; echo allowed-after-kill=$?'
 check "  and allowances" grep -q "allowed-after-kill=0" "$WORK/pre.out"
-gen=$(bpftool map dump pinned /sys/fs/bpf/warden/maps/policy >/dev/null 2>&1; echo ok)
+gen=$(bpftool map dump pinned /sys/fs/bpf/warden/maps/warden_policy >/dev/null 2>&1; echo ok)
 start_daemon "$WORK/a.json" || { finish; exit 1; }
 check "a restarted daemon adopts the pinned state" grep -q "adopted the pinned state" "$DAEMON_LOG"
 pre '/usr/bin/curl --version >/dev/null 2>&1; echo after-restart=$?'

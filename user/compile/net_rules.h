@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Layer 6 compiled: an agent's network policy as rules-map entries, and the
- * keys of the egress maps (net_cidrs, net_addrs) with their two slots
+ * keys of the egress maps (warden_cidrs, warden_addrs) with their two slots
  * (bpf/net.h), one for the policy in force and one for the next.
  */
 #ifndef WARDEN_NET_RULES_H

@@ -2,7 +2,7 @@
 /*
  * The cgroups the daemon tracks: runs' leaves it created (removed once they
  * empty), attached ones, and at start-up those a previous daemon left,
- * found on disk and in the pinned agent_by_cgroup map.
+ * found on disk and in the pinned warden_cgroups map.
  */
 #include <dirent.h>
 #include <errno.h>

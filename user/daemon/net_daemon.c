@@ -273,8 +273,8 @@ struct net_state *net_open(struct daemon *d, struct enforcer *e, uint64_t genera
 		return NULL;
 	ns->d = d;
 	ns->slot = net_slot(generation);
-	ns->cidrs_fd = enforcer_map_fd(e, "net_cidrs");
-	ns->addrs_fd = enforcer_map_fd(e, "net_addrs");
+	ns->cidrs_fd = enforcer_map_fd(e, "warden_cidrs");
+	ns->addrs_fd = enforcer_map_fd(e, "warden_addrs");
 	ns->res = resolver_new(&ops, ns);
 	if (ns->cidrs_fd < 0 || ns->addrs_fd < 0 || !ns->res) {
 		net_close(ns);

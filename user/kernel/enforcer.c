@@ -73,6 +73,26 @@ static int adopt_maps(struct enforcer *e)
 	return 0;
 }
 
+/*
+ * Pins of maps this build does not have (an older version's names): their
+ * programs are being replaced, and a pin left behind would keep its map
+ * and its contents in the kernel until the next `warden unload`.
+ */
+static void unpin_stale_maps(struct enforcer *e)
+{
+	DIR *dir = opendir(PIN_MAPS);
+	struct dirent *de;
+
+	while (dir && (de = readdir(dir))) {
+		struct bpf_map *map = bpf_object__find_map_by_name(e->skel->obj, de->d_name);
+
+		if (de->d_name[0] != '.' && (!map || !pinnable(map)))
+			unlinkat(dirfd(dir), de->d_name, 0);
+	}
+	if (dir)
+		closedir(dir);
+}
+
 static int pin_maps(struct enforcer *e)
 {
 	struct bpf_map *map;
@@ -101,6 +121,7 @@ static int pin_maps(struct enforcer *e)
 		if (bpf_obj_pin(bpf_map__fd(map), path))
 			return -errno;
 	}
+	unpin_stale_maps(e);
 	return 0;
 }
 
@@ -314,7 +335,7 @@ struct enforcer *enforcer_open(char *err, size_t errlen)
 		__u32 slot = 0, id;
 
 		/* the policy in force until the daemon applies its own */
-		if (!bpf_map_lookup_elem(bpf_map__fd(e->skel->maps.policy), &slot, &id))
+		if (!bpf_map_lookup_elem(bpf_map__fd(e->skel->maps.warden_policy), &slot, &id))
 			e->rules_fd = bpf_map_get_fd_by_id(id);
 	}
 	return e;
@@ -374,7 +395,7 @@ int enforcer_apply(struct enforcer *e, const struct compiled_policy *c)
 		return -errno;
 	ret = fill_rules(fd, c);
 	/* the swap: one update of one slot */
-	if (!ret && bpf_map_update_elem(bpf_map__fd(e->skel->maps.policy), &slot, &fd, BPF_ANY))
+	if (!ret && bpf_map_update_elem(bpf_map__fd(e->skel->maps.warden_policy), &slot, &fd, BPF_ANY))
 		ret = -errno;
 	if (ret) {
 		close(fd);
@@ -390,7 +411,7 @@ int enforcer_add_cgroup(struct enforcer *e, uint64_t cgroup_id, uint32_t agent, 
 {
 	struct cgroup_agent v = { .agent = agent, .flags = flags };
 
-	if (bpf_map_update_elem(bpf_map__fd(e->skel->maps.agent_by_cgroup), &cgroup_id, &v,
+	if (bpf_map_update_elem(bpf_map__fd(e->skel->maps.warden_cgroups), &cgroup_id, &v,
 				BPF_ANY))
 		return -errno;
 	return 0;
@@ -398,7 +419,7 @@ int enforcer_add_cgroup(struct enforcer *e, uint64_t cgroup_id, uint32_t agent, 
 
 int enforcer_del_cgroup(struct enforcer *e, uint64_t cgroup_id)
 {
-	if (bpf_map_delete_elem(bpf_map__fd(e->skel->maps.agent_by_cgroup), &cgroup_id) &&
+	if (bpf_map_delete_elem(bpf_map__fd(e->skel->maps.warden_cgroups), &cgroup_id) &&
 	    errno != ENOENT)
 		return -errno;
 	return 0;
@@ -409,28 +430,28 @@ int enforcer_heartbeat(struct enforcer *e, uint32_t tgid)
 	struct approver a = { .tgid = tgid, .heartbeat_ns = tgid ? boottime_ns() : 0 };
 	__u32 zero = 0;
 
-	if (bpf_map_update_elem(bpf_map__fd(e->skel->maps.approver), &zero, &a, BPF_ANY))
+	if (bpf_map_update_elem(bpf_map__fd(e->skel->maps.warden_approver), &zero, &a, BPF_ANY))
 		return -errno;
 	return 0;
 }
 
 int enforcer_release_held(struct enforcer *e, uint32_t tgid)
 {
-	if (bpf_map_delete_elem(bpf_map__fd(e->skel->maps.held), &tgid) && errno != ENOENT)
+	if (bpf_map_delete_elem(bpf_map__fd(e->skel->maps.warden_held), &tgid) && errno != ENOENT)
 		return -errno;
 	return 0;
 }
 
 int enforcer_held_get(struct enforcer *e, uint32_t tgid, struct held_exec *out)
 {
-	if (bpf_map_lookup_elem(bpf_map__fd(e->skel->maps.held), &tgid, out))
+	if (bpf_map_lookup_elem(bpf_map__fd(e->skel->maps.warden_held), &tgid, out))
 		return -errno;
 	return 0;
 }
 
 int enforcer_list_held(struct enforcer *e, uint32_t *tgids, struct held_exec *info, int max)
 {
-	int fd = bpf_map__fd(e->skel->maps.held), n = 0;
+	int fd = bpf_map__fd(e->skel->maps.warden_held), n = 0;
 	__u32 key, next;
 	__u32 *prev = NULL;
 
@@ -464,17 +485,17 @@ uint64_t enforcer_generation(struct enforcer *e)
 
 int enforcer_max_cgroups(struct enforcer *e)
 {
-	return (int)bpf_map__max_entries(e->skel->maps.agent_by_cgroup);
+	return (int)bpf_map__max_entries(e->skel->maps.warden_cgroups);
 }
 
 int enforcer_max_held(struct enforcer *e)
 {
-	return (int)bpf_map__max_entries(e->skel->maps.held);
+	return (int)bpf_map__max_entries(e->skel->maps.warden_held);
 }
 
 int enforcer_cgroups(struct enforcer *e, uint64_t *ids, uint32_t *agents, int max)
 {
-	int fd = bpf_map__fd(e->skel->maps.agent_by_cgroup), n = 0;
+	int fd = bpf_map__fd(e->skel->maps.warden_cgroups), n = 0;
 	__u64 key, next, *prev = NULL;
 	struct cgroup_agent v;
 
@@ -506,7 +527,7 @@ int enforcer_counters(struct enforcer *e, uint64_t out[COUNTER_MAX])
 		return -ENOMEM;
 	for (__u32 c = 0; c < COUNTER_MAX; c++) {
 		out[c] = 0;
-		if (bpf_map_lookup_elem(bpf_map__fd(e->skel->maps.counters), &c, percpu))
+		if (bpf_map_lookup_elem(bpf_map__fd(e->skel->maps.warden_counters), &c, percpu))
 			continue;
 		for (int i = 0; i < ncpu; i++)
 			out[c] += percpu[i];
@@ -524,7 +545,7 @@ int enforcer_map_fd(struct enforcer *e, const char *name)
 
 int enforcer_events_fd(struct enforcer *e)
 {
-	return bpf_map__fd(e->skel->maps.events);
+	return bpf_map__fd(e->skel->maps.warden_events);
 }
 
 static void self_test_child(void)

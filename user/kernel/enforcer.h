@@ -30,10 +30,10 @@ struct enforcer *enforcer_open(char *err, size_t errlen);
 bool enforcer_adopted(struct enforcer *e);
 /* The generation of the policy in force (0 before any). */
 uint64_t enforcer_generation(struct enforcer *e);
-/* Capacities of the agent_by_cgroup and held maps: what a full listing needs room for. */
+/* Capacities of the warden_cgroups and warden_held maps: what a full listing needs room for. */
 int enforcer_max_cgroups(struct enforcer *e);
 int enforcer_max_held(struct enforcer *e);
-/* The agent_by_cgroup entries; returns the count (at most max). */
+/* The warden_cgroups entries; returns the count (at most max). */
 int enforcer_cgroups(struct enforcer *e, uint64_t *ids, uint32_t *agents, int max);
 /* fd of the rules map in force, -1 before any. */
 int enforcer_rules_fd(struct enforcer *e);
@@ -68,7 +68,7 @@ int enforcer_add_rule(struct enforcer *e, const struct rule_entry *r);
 /* Sums of the per-CPU counters (enum counter). */
 int enforcer_counters(struct enforcer *e, uint64_t out[COUNTER_MAX]);
 
-/* fd of one of warden's maps by its name (e.g. "net_addrs"), or -ENOENT. */
+/* fd of one of warden's maps by its name (e.g. "warden_addrs"), or -ENOENT. */
 int enforcer_map_fd(struct enforcer *e, const char *name);
 
 /* fd of the events ring buffer map. */

@@ -2,7 +2,7 @@
 /*
  * Layer 6 in the kernel, seen from userspace: attaching the cgroup
  * sock_addr programs of bpf/net.bpf.c and clearing the egress maps
- * (net_cidrs, net_addrs) by slot (bpf/net.h). The entries themselves are
+ * (warden_cidrs, warden_addrs) by slot (bpf/net.h). The entries themselves are
  * compiled in compile/net_rules.c.
  */
 #ifndef WARDEN_NET_ENFORCER_H
