@@ -74,7 +74,7 @@ static __always_inline __u32 path_names(char *buf, struct dentry *dentry, struct
 	__u32 off = 0;
 
 	walk_start(&p, dentry, vfsmnt);
-	for (int i = 0; i < 32 && off <= WARDEN_FILE_PATH_LEN - 256; i++) {
+	for (int i = 0; i < 32; i++) {
 		struct dentry *d = (struct dentry *)p.dentry;
 		enum walk_step_kind step = walk_up(&p);
 		long n;
@@ -83,6 +83,9 @@ static __always_inline __u32 path_names(char *buf, struct dentry *dentry, struct
 			break;
 		if (step == WALK_MOUNT)
 			continue;
+		barrier_var(off); /* the bound below must be on the register the read uses */
+		if (off > WARDEN_FILE_PATH_LEN - 256)
+			break;
 		n = bpf_probe_read_kernel_str(&buf[off], 256, BPF_CORE_READ(d, d_name.name));
 		if (n <= 0)
 			break;
