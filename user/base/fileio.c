@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -53,15 +54,8 @@ int read_fd_text(int fd, char **out, int timeout_ms)
 	for (;;) {
 		ssize_t n;
 
-		if (timeout_ms >= 0) {
-			struct pollfd pfd = { .fd = fd, .events = POLLIN };
-			int64_t left = (int64_t)(deadline - monotonic_ms());
-
-			if (left <= 0 || poll(&pfd, 1, (int)left) == 0) {
-				ret = -ETIMEDOUT;
-				break;
-			}
-		}
+		if (timeout_ms >= 0 && (ret = fd_wait(fd, POLLIN, deadline)))
+			break;
 		if (len + 1 == cap && !full)
 			full = cap >= READ_TEXT_MAX || array_grow(&buf, &cap, cap + 1, 1);
 		n = full ? read(fd, drop, sizeof(drop)) : read(fd, buf + len, cap - len - 1);
@@ -83,6 +77,25 @@ int read_fd_text(int fd, char **out, int timeout_ms)
 	buf[len] = '\0';
 	*out = buf;
 	return 0;
+}
+
+int fd_wait(int fd, short events, uint64_t deadline_ms)
+{
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = events };
+		int64_t left = (int64_t)(deadline_ms - monotonic_ms());
+		int r;
+
+		if (left <= 0)
+			return -ETIMEDOUT;
+		r = poll(&pfd, 1, left > INT_MAX ? INT_MAX : (int)left);
+		if (r > 0)
+			return 0;
+		if (r == 0)
+			return -ETIMEDOUT;
+		if (errno != EINTR)
+			return -errno;
+	}
 }
 
 int read_text(const char *path, char **out)

@@ -7,6 +7,7 @@
 #define WARDEN_FILEIO_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /* What read_text and read_fd_text keep at the most; the rest is read and dropped. */
@@ -29,5 +30,13 @@ void read_first_line(const char *path, char *out, size_t len);
 int read_fd_text(int fd, char **out, int timeout_ms);
 /* The same for the file at path. */
 int read_text(const char *path, char **out);
+
+/*
+ * Waits until fd is ready for events (POLLIN, POLLOUT) or deadline_ms
+ * (monotonic_ms()) has passed: 0, -ETIMEDOUT or -errno. One deadline for
+ * a whole exchange, however many waits it takes, so a peer that sends a
+ * byte at a time cannot stretch it.
+ */
+int fd_wait(int fd, short events, uint64_t deadline_ms);
 
 #endif

@@ -295,13 +295,31 @@ static const struct {
 	{ "events", handle_events },
 };
 
+/* The reply to a request read whole: in a protocol version this daemon speaks, for an op it has. */
+static json_object *dispatch(struct daemon *d, json_object *req, int client, bool *keep)
+{
+	json_object *op, *refusal = control_check_version(req);
+	const char *name;
+
+	if (refusal)
+		return refusal;
+	if (!json_object_object_get_ex(req, "op", &op))
+		return control_error("bad request: no \"op\"");
+	name = json_object_get_string(op);
+	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+		if (!strcmp(name, ops[i].name))
+			return ops[i].fn(d, req, client, keep);
+	return control_error("unknown op \"%s\"", name);
+}
+
 /* Answers one request; returns true when the client stays (an events subscriber). */
 static bool serve_client(struct daemon *d, int client)
 {
-	json_object *req = NULL, *reply, *op;
+	json_object *req = NULL, *reply;
 	const struct managed_cgroup *peer;
 	bool keep = false, unknown;
 	pid_t pid = 0;
+	int err;
 
 	peer = peer_cgroup(d, client, &pid, &unknown);
 	if (peer) {
@@ -312,18 +330,11 @@ static bool serve_client(struct daemon *d, int client)
 						    json_object_object_get_ex(req, "op", &o)
 					    ? json_object_get_string(o)
 					    : "?");
-	} else if (control_read(client, &req)) {
-		reply = control_error("bad request: expected one JSON object and a newline");
-	} else if (!json_object_object_get_ex(req, "op", &op)) {
-		reply = control_error("bad request: no \"op\"");
+	} else if ((err = control_read(client, &req))) {
+		reply = control_error("bad request: expected one JSON object and a newline: %s",
+				      strerror(-err));
 	} else {
-		const char *name = json_object_get_string(op);
-		size_t i = 0;
-
-		while (i < sizeof(ops) / sizeof(ops[0]) && strcmp(name, ops[i].name))
-			i++;
-		reply = i < sizeof(ops) / sizeof(ops[0]) ? ops[i].fn(d, req, client, &keep)
-							 : control_error("unknown op \"%s\"", name);
+		reply = dispatch(d, req, client, &keep);
 	}
 	control_send(client, reply);
 	json_object_put(reply);
