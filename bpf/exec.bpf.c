@@ -147,10 +147,10 @@ static __always_inline __u32 unsafe_to_hold(int fs_sharers_allowed)
  */
 static __always_inline bool agent_may_write(void *rules, __u32 agent, struct file *file)
 {
-	struct fs_ctx c = { .rules = rules, .agent = agent };
+	struct walk_state st = { .c = { .rules = rules, .agent = agent } };
 	__u32 access = 0;
 
-	switch (walk_rules(&c, BPF_CORE_READ(file, f_path.dentry), BPF_CORE_READ(file, f_path.mnt),
+	switch (walk_rules(&st, BPF_CORE_READ(file, f_path.dentry), BPF_CORE_READ(file, f_path.mnt),
 			   &access)) {
 	case WALK_TOO_DEEP:
 		return true;

@@ -63,34 +63,66 @@ char LICENSE[] SEC("license") = "GPL";
 #define S_IFBLK 0060000
 
 /*
- * 0 when the agent may have `want` (FS_READ/FS_WRITE) on dentry, else a
- * reason. *granted gets what the closest rule grants (0 without a rule).
+ * What the walk found for a file, whatever access is wanted: a refusal
+ * that holds for any access (deny), or the closest rule's grant (found).
+ * This is what the verdict cache keeps (fs_cache.bpf.h).
  */
-static __always_inline __u32 fs_judge(struct fs_ctx *c, struct dentry *dentry,
-				      struct vfsmount *vfsmnt, __u32 want, __u32 *granted)
-{
-	__u32 access = 0, reason;
+struct fs_outcome {
+	__u32 deny;   /* REASON_* refusing every access, or 0 */
+	__u32 found;  /* a rule decides: access is its grant */
+	__u32 access;
+	__u32 pad;
+};
 
-	*granted = 0;
-	reason = name_denied(c, dentry, FS_HAS_NAMES | FS_HAS_CHILD);
-	if (reason)
-		return reason;
-	switch (walk_rules(c, dentry, vfsmnt, &access)) {
+/* st->c holds the agent and policy; the rest of st is the walk's. */
+static __always_inline void fs_walk_outcome(struct walk_state *st, struct dentry *dentry,
+					    struct vfsmount *vfsmnt, struct fs_outcome *o)
+{
+	struct fs_ctx *c = &st->c;
+	__u32 access = 0;
+
+	o->found = 0;
+	o->access = 0;
+	o->deny = name_denied(c, dentry, FS_HAS_NAMES | FS_HAS_CHILD);
+	if (o->deny)
+		return;
+	switch (walk_rules(st, dentry, vfsmnt, &access)) {
 	case WALK_DENIED:
-		return REASON_FS_DENIED;
+		o->deny = REASON_FS_DENIED;
+		break;
 	case WALK_DENIED_NAME:
-		return REASON_FS_DENIED_NAME;
+		o->deny = REASON_FS_DENIED_NAME;
+		break;
 	case WALK_TOO_DEEP:
-		return REASON_FS_WALK_LIMIT;
+		o->deny = REASON_FS_WALK_LIMIT;
+		break;
 	case WALK_NO_RULE:
-		return (c->fs_flags & FS_WORKSPACE_ONLY) ? REASON_FS_NOT_ALLOWED : 0;
+		if (c->fs_flags & FS_WORKSPACE_ONLY)
+			o->deny = REASON_FS_NOT_ALLOWED;
+		break;
 	case WALK_FOUND:
+		o->found = 1;
+		o->access = access;
 		break;
 	}
-	*granted = access;
-	if ((want & access) == want)
+}
+
+/*
+ * 0 when an outcome allows `want` (FS_READ/FS_WRITE), else the reason.
+ * *granted gets what the closest rule grants (0 without a rule).
+ */
+static __always_inline __u32 fs_outcome_reason(const struct fs_outcome *o, __u32 want,
+					       __u32 *granted)
+{
+	*granted = 0;
+	if (o->deny)
+		return o->deny;
+	if (!o->found)
 		return 0;
-	return (access & FS_READ) ? REASON_FS_READ_ONLY : REASON_FS_NOT_ALLOWED;
+	*granted = o->access;
+	if ((want & o->access) == want)
+		return 0;
+	return (o->access & FS_READ) ? REASON_FS_READ_ONLY : REASON_FS_NOT_ALLOWED;
 }
 
 /*
@@ -109,6 +141,7 @@ struct fs_access {
 	__u32 granted;    /* out: what the closest rule grants, 0 without one */
 	__u32 reason;     /* out: 0 = allowed, else REASON_* */
 	__u32 pad;
+	struct fs_outcome out; /* out: what the walk found */
 };
 
 /*
@@ -145,18 +178,20 @@ static __always_inline void fs_access_set(struct fs_access *a, __u32 op, struct 
  */
 __noinline __u32 fs_verdict(struct fs_access *a)
 {
-	struct fs_ctx c = {};
+	struct fs_outcome out = {};
+	struct walk_state st = {};
 	__u32 granted = 0;
 
 	if (!a)
 		return REASON_NO_POLICY;
-	if (fs_load(&c, a->agent) < 0) {
+	if (fs_load(&st.c, a->agent) < 0) {
 		a->reason = REASON_NO_POLICY; /* managed, but no policy to read: fail closed */
 		return a->reason;
 	}
-	a->generation = c.generation;
-	a->reason = fs_judge(&c, (struct dentry *)a->dentry, (struct vfsmount *)a->vfsmnt, a->want,
-			     &granted);
+	a->generation = st.c.generation;
+	fs_walk_outcome(&st, (struct dentry *)a->dentry, (struct vfsmount *)a->vfsmnt, &out);
+	a->out = out;
+	a->reason = fs_outcome_reason(&out, a->want, &granted);
 	a->granted = granted;
 	return a->reason;
 }
@@ -291,12 +326,40 @@ static __always_inline bool internal_mount(struct vfsmount *vfsmnt)
 	return BPF_CORE_READ(mnt, mnt_ns) == MNT_NS_INTERNAL;
 }
 
+#include "fs_cache.bpf.h"
+
+/*
+ * fs_check for file_open, through the verdict cache: a hit skips the walk,
+ * not the judgement of this access (want) nor its event.
+ */
+static __always_inline int fs_check_open(struct fs_access *a, struct file *file,
+					 struct inode *inode)
+{
+	struct fs_cache_entry *e = NULL;
+	struct fs_cache_key k = {};
+
+	if ((a->want & FS_WRITE) && kernel_fs(sb_magic((struct dentry *)a->dentry)))
+		return fs_deny_for(a, REASON_KERNEL_FS);
+	if (inode)
+		e = fs_cache_get(a, inode, &k);
+	if (e && fs_cache_hit(e, a, &k)) {
+		count(COUNTER_FS_CACHE_HITS);
+		a->reason = fs_outcome_reason(&a->out, a->want, &a->granted);
+	} else {
+		fs_verdict(a);
+		if (e)
+			fs_cache_fill(e, a, &k);
+	}
+	return a->reason ? fs_deny(a) : 0;
+}
+
 SEC("lsm/file_open")
 int BPF_PROG(fs_file_open, struct file *file, int ret)
 {
 	struct fs_access a = {};
 	struct dentry *dentry;
 	struct vfsmount *mnt;
+	struct inode *inode;
 	__u32 mode, want = 0;
 	__u64 magic;
 
@@ -332,9 +395,10 @@ int BPF_PROG(fs_file_open, struct file *file, int ret)
 		return fs_deny_for(&a, REASON_FS_CGROUPFS);
 	if (magic == PROC_SUPER_MAGIC && proc_self_tunable(dentry))
 		return 0;
-	if (!device_allowed(BPF_CORE_READ(file, f_inode)))
+	inode = file->f_inode;
+	if (!inode || !device_allowed(inode))
 		return fs_deny_for(&a, REASON_DEVICE);
-	return fs_check(&a);
+	return fs_check_open(&a, file, inode);
 }
 
 /* The hooks that judge one path for writing: all alike. */

@@ -120,6 +120,8 @@ struct fs_ctx {
 	__u64 generation;
 	__u8 prefix_lens[WARDEN_PATTERN_LENS];
 	__u8 suffix_lens[WARDEN_PATTERN_LENS];
+	__u64 first[2]; /* struct name_filter_rule: what deny patterns start with */
+	__u64 last[2];  /* and what "*suffix" patterns end with */
 	__u32 agent;
 	__u32 fs_flags;
 };
@@ -144,7 +146,24 @@ static __always_inline int fs_load(struct fs_ctx *c, __u32 agent)
 	__builtin_memcpy(c->prefix_lens, settings->agent.prefix_lens, sizeof(c->prefix_lens));
 	__builtin_memcpy(c->suffix_lens, settings->agent.suffix_lens, sizeof(c->suffix_lens));
 	c->generation = rules_generation(c->rules);
+	key.kind = RULE_AGENT_NAMES;
+	settings = bpf_map_lookup_elem(c->rules, &key);
+	if (settings) {
+		__builtin_memcpy(c->first, settings->names.first, sizeof(c->first));
+		__builtin_memcpy(c->last, settings->names.last, sizeof(c->last));
+	} else {
+		/* no filter: every name is looked up */
+		c->first[0] = c->first[1] = c->last[0] = c->last[1] = ~0ULL;
+	}
 	return 0;
+}
+
+/* Whether a deny pattern may start (or end) with byte b: see name_filter_rule. */
+static __always_inline bool byte_in(const __u64 bits[2], __u8 b)
+{
+	__u64 word = (b & 64) ? bits[1] : bits[0];
+
+	return (word >> (b & 63)) & 1;
 }
 
 static __always_inline bool rule_hit(struct fs_ctx *c, __u32 kind, __u64 dev, __u64 ino,
@@ -179,6 +198,8 @@ static __always_inline __u32 name_denied(struct fs_ctx *c, struct dentry *dentry
 	const unsigned char *name = BPF_CORE_READ(dentry, d_name.name);
 	__u32 len = BPF_CORE_READ(dentry, d_name.len), zero = 0;
 	struct name_buf *nb;
+	bool front, back;
+	__u32 last_at;
 
 	kinds &= c->fs_flags;
 	if (!(kinds & (FS_HAS_NAMES | FS_HAS_CHILD)) || len == 0 || len >= NAME_BUF)
@@ -186,6 +207,13 @@ static __always_inline __u32 name_denied(struct fs_ctx *c, struct dentry *dentry
 	nb = bpf_map_lookup_elem(&warden_names, &zero);
 	if (!nb || bpf_probe_read_kernel_str(nb->s, sizeof(nb->s), name) < 0)
 		return 0;
+	last_at = len - 1;
+	barrier_var(last_at); /* the mask must be on the register the read uses */
+	last_at &= NAME_BUF - 1;
+	front = byte_in(c->first, nb->s[0]);
+	back = byte_in(c->last, nb->s[last_at]);
+	if (!(kinds & FS_HAS_CHILD) && !front && !back)
+		return 0; /* no deny pattern starts or ends like this name */
 	nb->len = len;
 	nb->prefix_hash[0] = FNV64_OFFSET;
 	nb->suffix_hash[0] = FNV64_OFFSET;
@@ -216,11 +244,11 @@ static __always_inline __u32 name_denied(struct fs_ctx *c, struct dentry *dentry
 	 */
 	len = *(volatile __u32 *)&nb->len;
 	if (kinds & FS_HAS_NAMES) {
-		if (pattern_hit(c, nb, NAME_EXACT, len))
+		if (front && pattern_hit(c, nb, NAME_EXACT, len))
 			return REASON_FS_DENIED_NAME;
 		for (int j = 0; j < WARDEN_PATTERN_LENS; j++) {
-			if (pattern_hit(c, nb, NAME_PREFIX, c->prefix_lens[j]) ||
-			    pattern_hit(c, nb, NAME_SUFFIX, c->suffix_lens[j]))
+			if ((front && pattern_hit(c, nb, NAME_PREFIX, c->prefix_lens[j])) ||
+			    (back && pattern_hit(c, nb, NAME_SUFFIX, c->suffix_lens[j])))
 				return REASON_FS_DENIED_NAME;
 		}
 	}
@@ -299,20 +327,23 @@ done:
 }
 
 /*
- * The rules walk from dentry (in mount vfsmnt, NULL for none) to the root.
- * c->fs_flags decides how far: without deny directories or deny patterns
- * the closest rule ends it.
+ * The rules walk from dentry (in mount vfsmnt, NULL for none) to the root,
+ * for the agent and policy in st->c (the walk's own state is reset here;
+ * the context lives in st so that it is on the stack once, not copied).
+ * st->c.fs_flags decides how far: without deny directories or deny
+ * patterns the closest rule ends it.
  */
-static __always_inline enum walk_result walk_rules(struct fs_ctx *c, struct dentry *dentry,
+static __always_inline enum walk_result walk_rules(struct walk_state *st, struct dentry *dentry,
 						   struct vfsmount *vfsmnt, __u32 *access)
 {
-	struct walk_state st = { .c = *c, .result = WALK_NO_RULE };
-
-	walk_start(&st.at, dentry, vfsmnt);
-	bpf_loop(WARDEN_WALK_MAX, walk_step, &st, 0);
-	*access = st.access;
+	st->access = 0;
+	st->result = WALK_NO_RULE;
+	st->done = 0;
+	walk_start(&st->at, dentry, vfsmnt);
+	bpf_loop(WARDEN_WALK_MAX, walk_step, st, 0);
+	*access = st->access;
 	/* never reached the root or a deciding rule: fail closed */
-	return st.done ? st.result : WALK_TOO_DEEP;
+	return st->done ? st->result : WALK_TOO_DEEP;
 }
 
 #endif /* WARDEN_WALK_BPF_H */

@@ -45,6 +45,7 @@ enum rule_kind {
 			      * directories from its own counter, which can equal a
 			      * file's inode number on the same overlay */
 	RULE_AGENT_CAPS = 9, /* agent's capabilities: dev = ino = 0; value caps_rule */
+	RULE_AGENT_NAMES = 10, /* agent's deny-pattern byte filter: dev = ino = 0; name_filter_rule */
 	/* layer 6 (bpf/net.h): numbered apart so other kinds can be added below */
 	RULE_NET_AGENT = 16,    /* agent's network settings: struct net_agent_rule */
 	RULE_NET_UNIX = 17,     /* a unix socket name the agent may reach: (dev, ino) of
@@ -177,6 +178,20 @@ struct caps_rule {
 	((1ULL << 0) | (1ULL << 1) | (1ULL << 3) | (1ULL << 4) | (1ULL << 5) | (1ULL << 6) | \
 	 (1ULL << 7) | (1ULL << 8) | (1ULL << 18) | (1ULL << 29))
 
+/*
+ * Which bytes deny patterns start and end with, so the kernel hashes and
+ * looks up a component's name only when it could match: bit (c & 127) of
+ * first is set for the first byte of every exact and "prefix*" pattern,
+ * of last for the last byte of every "*suffix" pattern. Most directory
+ * names (usr, srv, lib) match neither and cost one name read. Bytes of
+ * 128 and above share bits with lower ones: a filter may say "maybe",
+ * never "no" for a name that matches.
+ */
+struct name_filter_rule {
+	__u64 first[2];
+	__u64 last[2];
+};
+
 struct global_rule {
 	__u64 generation; /* bumped by every policy swap, stamped on events */
 	__u64 reserved[3];
@@ -187,6 +202,7 @@ union rule_value {
 	struct exec_allow_rule exec_allow;
 	struct fs_rule fs;
 	struct caps_rule caps;
+	struct name_filter_rule names;
 	struct global_rule global;
 };
 
@@ -213,6 +229,7 @@ enum counter {
 	COUNTER_EXEC_HELD,
 	COUNTER_EVENTS_SUPPRESSED, /* repeated denials not reported (rate limit) */
 	COUNTER_NET_DENIED, /* connects, sends and sockets refused (bpf/net.bpf.c) */
+	COUNTER_FS_CACHE_HITS, /* opens judged from the verdict cache (bpf/fs_cache.bpf.h) */
 	COUNTER_MAX,
 };
 
@@ -361,6 +378,7 @@ _Static_assert(sizeof(struct exec_allow_rule) == 32, "exec_allow_rule layout");
 _Static_assert(sizeof(struct fs_rule) == 32, "fs_rule layout");
 _Static_assert(sizeof(struct global_rule) == 32, "global_rule layout");
 _Static_assert(sizeof(struct caps_rule) == 32, "caps_rule layout");
+_Static_assert(sizeof(struct name_filter_rule) == 32, "name_filter_rule layout");
 _Static_assert(sizeof(struct file_event) == 72 + 32 + WARDEN_FILE_PATH_LEN, "file_event layout");
 _Static_assert(sizeof(struct cgroup_agent) == 8, "cgroup_agent layout");
 _Static_assert(sizeof(struct held_exec) == 40, "held_exec layout");

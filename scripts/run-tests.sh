@@ -6,6 +6,7 @@
 # suite that cannot run is a failure, never a skip.
 #   --unit-only   only the unit tests
 #   VMTEST_ONLY="test_exec ..."  only these VM test files
+#   VMTEST_TRACE=1               trace each VM test file, with seconds since it began
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 

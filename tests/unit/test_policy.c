@@ -286,6 +286,37 @@ static void test_compile_rules(void **state)
 	compiled_policy_free(&c);
 }
 
+static bool filter_has(const __u64 bits[2], unsigned char b)
+{
+	b &= 127;
+	return (bits[b / 64] >> (b % 64)) & 1;
+}
+
+/* The byte filter in front of the kernel's deny-pattern lookups (name_filter_rule). */
+static void test_name_filter(void **state)
+{
+	struct compiled_policy c;
+	const struct name_filter_rule *f = NULL;
+
+	assert_string_equal(compile_text(AGENT("{\"fs\":{\"deny\":[\".env\",\"id_rsa*\","
+					       "\"*.pem\",\"Zed*\"]}}"), &c), "");
+	for (size_t i = 0; i < c.n_rules; i++)
+		if (c.rules[i].key.kind == RULE_AGENT_NAMES && c.rules[i].key.agent == id_of("coder"))
+			f = &c.rules[i].value.names;
+	assert_non_null(f);
+	/* exact and prefix patterns by their first byte, suffixes by their last */
+	assert_true(filter_has(f->first, '.'));
+	assert_true(filter_has(f->first, 'i'));
+	assert_true(filter_has(f->first, 'Z'));
+	assert_true(filter_has(f->last, 'm'));
+	/* a name starting with none of them and not ending in 'm' skips every lookup */
+	assert_false(filter_has(f->first, 'u'));
+	assert_false(filter_has(f->first, 's'));
+	assert_false(filter_has(f->last, 'r'));
+	assert_false(filter_has(f->last, 'v'));
+	compiled_policy_free(&c);
+}
+
 static void test_capabilities(void **state)
 {
 	struct compiled_policy c;
@@ -486,6 +517,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_valid_policy_merges_defaults),
 		cmocka_unit_test(test_builtin_defaults),
+		cmocka_unit_test(test_name_filter),
 		cmocka_unit_test(test_syntax_error_has_line_and_column),
 		cmocka_unit_test(test_top_level),
 		cmocka_unit_test(test_agent_keys),

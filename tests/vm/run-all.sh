@@ -14,7 +14,12 @@ for t in tests/vm/test_*.sh; do
 	start=$SECONDS
 	# a file may ask for more than 600 s with a "# vm-timeout: SECONDS" line
 	limit=$(sed -n 's/^# vm-timeout: \([0-9]*\)$/\1/p' "$t" | head -1)
-	timeout "${limit:-600}" bash "$t" || echo "# $t failed (exit $?)"
+	# VMTEST_TRACE=1: every command of the file with the seconds since it began, on stderr
+	if [ -n "${VMTEST_TRACE:-}" ]; then
+		PS4='+ ${SECONDS}s ' timeout "${limit:-600}" bash -x "$t" || echo "# $t failed (exit $?)"
+	else
+		timeout "${limit:-600}" bash "$t" || echo "# $t failed (exit $?)"
+	fi
 	echo "# $t took $((SECONDS - start)) s"
 done
 read -r pass fail < <(awk '{ p += $1; f += $2 } END { print p + 0, f + 0 }' "$VMTEST_RESULTS")

@@ -150,6 +150,44 @@ check_output "check warns that its number may repeat" \
 check "no such warning for a file of an overlay with xino" \
 	sh -c '! printf %s "$1" | grep -q "hostname lies on"' _ "$LAST_OUTPUT"
 umount /srv/ovl /srv/ovl-rw /srv/ovl-lower
+# The verdict cache (bpf/fs_cache.bpf.h): a cached allow must never outlive
+# what it was judged on. Each case reads a file twice as agent a (fill, hit),
+# changes the world from outside, and must see the change at once.
+cache_hits() { "$WARDEN" status --json | jq '.counters.fileCacheHits'; }
+hits_before=$(cache_hits)
+echo cached >"$WS/c1.txt"
+allowed "read a workspace file twice (the second from the cache)" "cat c1.txt && cat c1.txt"
+check "the second read was a cache hit" test "$(cache_hits)" -gt "$hits_before"
+mv "$WS/c1.txt" /srv/secrets/c1.txt
+denied "a cached file renamed into a denied directory" "cat /srv/secrets/c1.txt" \
+	"$(ev_file /srv/secrets/c1.txt denied-path)"
+mkdir -p "$WS/dir1" && echo cached >"$WS/dir1/f"
+allowed "read a file of a workspace directory twice" "cat dir1/f && cat dir1/f"
+mv "$WS/dir1" /srv/secrets/dir1
+denied "its directory renamed into a denied directory" "cat /srv/secrets/dir1/f" \
+	"$(ev_file /srv/secrets/dir1/f denied-path)"
+echo cached >"$WS/h1.txt"
+allowed "read a file twice before a hard link is made to it" "cat h1.txt && cat h1.txt"
+ln "$WS/h1.txt" /srv/secrets/h1.txt
+denied "the same file through a new hard link in a denied directory" "cat /srv/secrets/h1.txt"
+allowed "and still through its workspace name (nlink 2: judged, not cached)" "cat h1.txt"
+echo cached >"$WS/r1.txt"
+allowed "read a file twice before a reload denies it" "cat r1.txt && cat r1.txt"
+jq '.defaults.fs.deny += ["r1.txt"]' "$WORK/policy.json" >"$WORK/deny-r1.json"
+check "reload with r1.txt denied" "$WARDEN" reload --policy "$WORK/deny-r1.json"
+denied "the cached file after the reload that denies it" "cat r1.txt" \
+	"$(ev_file $WS/r1.txt denied-name)"
+check "reload the first policy back" "$WARDEN" reload --policy "$WORK/policy.json"
+echo cached >"$WS/u1.txt"
+allowed "read a file twice before it is unlinked" "cat u1.txt && cat u1.txt"
+rm "$WS/u1.txt" && ln -s /srv/secrets/api.txt "$WS/u1.txt"
+denied "the same name re-created as a link to a secret" "cat u1.txt" \
+	"$(ev_file /srv/secrets/api.txt denied-path)"
+# /etc/magic: a baseline file still in the VM root's lower layer
+allowed "read a lower-layer file twice (/etc/magic)" "cat /etc/magic && cat /etc/magic"
+echo "# copied-up" >>/etc/magic
+allowed "read it after the host's write copied it up" "grep -q copied-up /etc/magic"
+denied "and a write to it is still refused" "echo x >> /etc/magic" "$(ev_file /etc/magic)"
 check "status counts file denials" sh -c \
 	"$WARDEN status --json | jq -e '.counters.fileDenied > 0 and .counters.processDenied > 0'"
 finish

@@ -88,6 +88,9 @@ static int compile_agent(const struct policy *p, const struct agent_policy *a, u
 	memcpy(value.agent.prefix_lens, fs.prefix_lens, sizeof(fs.prefix_lens));
 	memcpy(value.agent.suffix_lens, fs.suffix_lens, sizeof(fs.suffix_lens));
 	ret = compiled_push(out, &key, &value);
+	key = (struct rule_key){ .kind = RULE_AGENT_NAMES, .agent = id };
+	value = (union rule_value){ .names = fs.names };
+	ret = ret ?: compiled_push(out, &key, &value);
 	key = (struct rule_key){ .kind = RULE_AGENT_CAPS, .agent = id };
 	value = (union rule_value){ .caps = { .allowed = WARDEN_CAPS_DEFAULT | a->capabilities } };
 	ret = ret ?: compiled_push(out, &key, &value);

@@ -152,6 +152,16 @@ static int note_length(uint8_t lens[WARDEN_PATTERN_LENS], size_t len)
 	return -E2BIG;
 }
 
+/* The byte filter of struct name_filter_rule (bpf/warden.h). */
+static void note_filter_byte(struct name_filter_rule *f, enum name_match kind, const char *fixed,
+			     size_t len)
+{
+	unsigned char c = (unsigned char)(kind == NAME_SUFFIX ? fixed[len - 1] : fixed[0]) & 127;
+	__u64 *bits = kind == NAME_SUFFIX ? f->last : f->first;
+
+	bits[c / 64] |= 1ULL << (c % 64);
+}
+
 static int add_pattern(struct fs_builder *b, const char *pattern)
 {
 	enum name_match kind;
@@ -164,6 +174,7 @@ static int add_pattern(struct fs_builder *b, const char *pattern)
 		return -EINVAL;
 	}
 	b->sum->flags |= FS_HAS_NAMES;
+	note_filter_byte(&b->sum->names, kind, fixed, len);
 	if (kind == NAME_PREFIX)
 		ret = note_length(b->sum->prefix_lens, len);
 	else if (kind == NAME_SUFFIX)

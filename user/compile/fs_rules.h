@@ -19,6 +19,7 @@ struct fs_summary {
 	uint32_t flags; /* FS_* of warden.h */
 	uint8_t prefix_lens[WARDEN_PATTERN_LENS];
 	uint8_t suffix_lens[WARDEN_PATTERN_LENS];
+	struct name_filter_rule names; /* first and last bytes of the deny patterns */
 };
 
 /* Pushes agent a's fs rules into out. 0, or -errno with a message in err. */

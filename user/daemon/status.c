@@ -153,6 +153,7 @@ json_object *handle_status(struct daemon *d)
 		[COUNTER_EXEC_HELD] = "execHeld",
 		[COUNTER_EVENTS_SUPPRESSED] = "eventsSuppressed",
 		[COUNTER_NET_DENIED] = "netDenied",
+		[COUNTER_FS_CACHE_HITS] = "fileCacheHits",
 	};
 	json_object *o = json_object_new_object(), *agents = json_object_new_array();
 	json_object *counters = json_object_new_object();

@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The verdict cache of file_open: what the walk found for a file (struct
+ * fs_outcome), kept on the file's inode in inode storage, so that the next
+ * open of it by the same agent skips the walk. An entry is used only while
+ * everything the walk read is provably the same:
+ *
+ *  - the policy: the entry holds the generation it was judged under, and
+ *    every reload (rules, deny patterns, flags, agents) bumps it;
+ *  - the agent: an entry is one agent's; another's open walks and refills;
+ *  - the path: the walk read the dentries from the file up to its mount's
+ *    root, and the mounts above. The kernel moves a dentry (rename, rename
+ *    exchange, the splice of a disconnected dentry into its place) only
+ *    inside rename_lock's write side, and changes the mount tree (mount,
+ *    umount, move, namespace copy and teardown, a mount's last put, which
+ *    is what lets its memory be reused) only inside mount_lock's. Both are
+ *    sequence locks: the entry holds both sequences as read before the
+ *    walk, is filled only when both were even (no writer inside) and
+ *    unchanged after the walk, and is used only while both still equal the
+ *    current ones. The kernel's own d_path() trusts a walk the same way.
+ *    Any rename anywhere empties every entry's validity: correct, and on a
+ *    host renaming all the time, merely slower;
+ *  - the way in: the entry names the dentry and the mount the open came
+ *    through (a bind mount is another way to the same inode, judged on its
+ *    own), and only regular files with one link are cached: i_nlink is read
+ *    again on each hit, so a hard link made after the fill (by anyone) ends
+ *    the caching of that file;
+ *  - inode reuse: inode storage lives and dies with its struct inode, so a
+ *    new file, even under an old name or inode number, starts without one;
+ *    unlink and re-create is a new inode;
+ *  - overlayfs copy-up keeps the overlay inode (the one judged and the one
+ *    holding the entry) and renames in the upper layer (rename_lock).
+ *
+ * The sequences are read with plain probe reads: on x86-64 loads are not
+ * reordered with loads, so "sequence, walk, sequence" is ordered as the
+ * kernel's read_seqbegin/read_seqretry are. An unreadable sequence counts
+ * as odd (no caching). Concurrent fills of one inode take the entry's spin
+ * lock, so no reader sees half of one entry and half of another.
+ */
+#ifndef WARDEN_FS_CACHE_BPF_H
+#define WARDEN_FS_CACHE_BPF_H
+
+#include "walk.bpf.h"
+
+#define S_IFREG 0100000
+
+struct fs_cache_entry {
+	struct bpf_spin_lock lock;
+	__u32 agent;
+	__u64 generation;
+	__u64 dentry;
+	__u64 mnt;
+	__u32 rename_seq;
+	__u32 mount_seq;
+	struct fs_outcome out;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_INODE_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct fs_cache_entry);
+} warden_verdicts SEC(".maps");
+
+/* The kernel's sequence locks over dentry moves and mount tree changes (untyped: kallsyms). */
+extern const void rename_lock __ksym;
+extern const void mount_lock __ksym;
+
+/* What the cache checks on every use: the path's state and the file's kind. */
+struct fs_cache_key {
+	__u64 generation;
+	__u32 rename_seq;
+	__u32 mount_seq;
+	bool usable;
+};
+
+static __always_inline __u32 kernel_seq(const void *lock)
+{
+	__u32 seq = 1; /* odd: no caching, when it cannot be read */
+
+	bpf_probe_read_kernel(&seq, sizeof(seq), lock);
+	return seq;
+}
+
+/*
+ * The entry of inode for a's open, with k filled for fs_cache_fill, or
+ * NULL when this open cannot use the cache.
+ */
+static __always_inline struct fs_cache_entry *fs_cache_get(struct fs_access *a,
+							   struct inode *inode,
+							   struct fs_cache_key *k)
+{
+	k->usable = false;
+	if ((BPF_CORE_READ(inode, i_mode) & S_IFMT) != S_IFREG ||
+	    BPF_CORE_READ(inode, i_nlink) != 1 || !a->vfsmnt)
+		return NULL;
+	k->rename_seq = kernel_seq(&rename_lock);
+	k->mount_seq = kernel_seq(&mount_lock);
+	k->generation = current_generation();
+	if ((k->rename_seq & 1) || (k->mount_seq & 1) || !k->generation)
+		return NULL;
+	k->usable = true;
+	return bpf_inode_storage_get(&warden_verdicts, inode, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
+}
+
+/* Whether e answers a's open; if so a->out and a->generation are set from it. */
+static __always_inline bool fs_cache_hit(struct fs_cache_entry *e, struct fs_access *a,
+					 const struct fs_cache_key *k)
+{
+	struct fs_outcome out;
+	bool hit;
+
+	bpf_spin_lock(&e->lock);
+	hit = e->generation == k->generation && e->agent == a->agent && e->dentry == a->dentry &&
+	      e->mnt == a->vfsmnt && e->rename_seq == k->rename_seq &&
+	      e->mount_seq == k->mount_seq;
+	out = e->out;
+	bpf_spin_unlock(&e->lock);
+	if (!hit)
+		return false;
+	a->out = out;
+	a->generation = k->generation;
+	return true;
+}
+
+/* Keeps a's judged outcome, if nothing the walk read changed while it ran. */
+static __always_inline void fs_cache_fill(struct fs_cache_entry *e, const struct fs_access *a,
+					  const struct fs_cache_key *k)
+{
+	struct fs_outcome out = a->out;
+
+	if (a->reason == REASON_NO_POLICY || a->generation != k->generation ||
+	    kernel_seq(&rename_lock) != k->rename_seq || kernel_seq(&mount_lock) != k->mount_seq)
+		return;
+	bpf_spin_lock(&e->lock);
+	e->agent = a->agent;
+	e->generation = k->generation;
+	e->dentry = a->dentry;
+	e->mnt = a->vfsmnt;
+	e->rename_seq = k->rename_seq;
+	e->mount_seq = k->mount_seq;
+	e->out = out;
+	bpf_spin_unlock(&e->lock);
+}
+
+#endif /* WARDEN_FS_CACHE_BPF_H */
