@@ -16,7 +16,9 @@ for t in tests/vm/test_*.sh; do
 	limit=$(sed -n 's/^# vm-timeout: \([0-9]*\)$/\1/p' "$t" | head -1)
 	# VMTEST_TRACE=1: every command of the file with the seconds since it began, on stderr
 	if [ -n "${VMTEST_TRACE:-}" ]; then
-		PS4='+ ${SECONDS}s ' timeout "${limit:-600}" bash -x "$t" || echo "# $t failed (exit $?)"
+		# (bash takes no PS4 from the environment as root: set it inside)
+		timeout "${limit:-600}" bash -c 'PS4="+ \${SECONDS}s "; set -x; . "$0"' "$t" ||
+			echo "# $t failed (exit $?)"
 	else
 		timeout "${limit:-600}" bash "$t" || echo "# $t failed (exit $?)"
 	fi

@@ -22,7 +22,7 @@
 # binary not allowed is refused at once.
 #   AGENTS="claude codex gemini"  AGENT_MODES="sandbox no-sandbox"
 #   AGENT_DEBUG=1 shows each session's output and last events
-# Six sessions of real CLIs under emulation: about 4 minutes, 7.5 with the rest.
+# Six sessions of real CLIs under emulation: about 4 minutes, 6 with the rest.
 # vm-timeout: 900
 . "$(dirname "$0")/lib.sh"
 
@@ -119,9 +119,8 @@ start_server() {
 	python3 "$SERVER" --port $PORT --script "$WORK/script.json" --log "$WORK/model.log" \
 		--attacker $EVIL --attacker-log "$WORK/evil.log" >/dev/null 2>&1 &
 	SERVER_PID=$!
-	for _ in $(seq 50); do
-		python3 -c "import socket; socket.create_connection(('127.0.0.1', $PORT), 1)" \
-			2>/dev/null && return 0
+	for _ in $(seq 100); do # bash's own connect: a python3 a try cost a second here
+		(exec 3<>/dev/tcp/127.0.0.1/$PORT) 2>/dev/null && return 0
 		sleep 0.1
 	done
 	return 1
@@ -180,23 +179,23 @@ for cli in ${AGENTS:-claude codex gemini}; do
 		session $cli $mode
 		held= refused= other_held=
 		if [ $mode = sandbox ]; then # the human: arch is approved, uname denied
-			for _ in $(seq 1500); do
-				kill -0 $SESSION_PID 2>/dev/null || break
-				while read -r id path; do
-					[ "$id" = "$held" ] || [ "$id" = "$refused" ] && continue
-					if [ "$path" = /usr/bin/arch ] && [ -z "$held" ]; then
-						held=$id
-						"$WARDEN" approve "$id" >/dev/null
-					elif [ "$path" = /usr/bin/uname ] && [ -z "$refused" ]; then
-						refused=$id
-						"$WARDEN" deny "$id" >/dev/null
-					else
-						other_held="$other_held $path"
-						"$WARDEN" deny "$id" >/dev/null
-					fi
-				done < <("$WARDEN" approvals --json | jq -r '"\(.id) \(.path)"')
-				sleep 0.1
-			done
+			# reads the hold events as the daemon writes them (polling the
+			# queue took CPU from the session it waited on); tail ends with it
+			while read -r id path; do
+				[ "$id" = "$held" ] || [ "$id" = "$refused" ] && continue
+				if [ "$path" = /usr/bin/arch ] && [ -z "$held" ]; then
+					held=$id
+					"$WARDEN" approve "$id" >/dev/null
+				elif [ "$path" = /usr/bin/uname ] && [ -z "$refused" ]; then
+					refused=$id
+					"$WARDEN" deny "$id" >/dev/null
+				else
+					other_held="$other_held $path"
+					"$WARDEN" deny "$id" >/dev/null
+				fi
+			done < <(tail -n +1 --pid=$SESSION_PID -F "$EVENTS" 2>/dev/null |
+				jq --unbuffered -r 'select(.type == "exec" and .verdict == "hold") |
+					"\(.approval) \(.path)"')
 		fi
 		wait $SESSION_PID
 		RC=$?
