@@ -68,10 +68,9 @@ char LICENSE[] SEC("license") = "GPL";
  * This is what the verdict cache keeps (fs_cache.bpf.h).
  */
 struct fs_outcome {
-	__u32 deny;   /* REASON_* refusing every access, or 0 */
-	__u32 found;  /* a rule decides: access is its grant */
-	__u32 access;
-	__u32 pad;
+	__u16 deny;  /* REASON_* refusing every access, or 0 */
+	__u8 found;  /* a rule decides: access is its grant */
+	__u8 access; /* FS_READ | FS_WRITE | FS_DENY */
 };
 
 /* st->c holds the agent and policy; the rest of st is the walk's. */
@@ -178,7 +177,6 @@ static __always_inline void fs_access_set(struct fs_access *a, __u32 op, struct 
  */
 __noinline __u32 fs_verdict(struct fs_access *a)
 {
-	struct fs_outcome out = {};
 	struct walk_state st = {};
 	__u32 granted = 0;
 
@@ -189,9 +187,8 @@ __noinline __u32 fs_verdict(struct fs_access *a)
 		return a->reason;
 	}
 	a->generation = st.c.generation;
-	fs_walk_outcome(&st, (struct dentry *)a->dentry, (struct vfsmount *)a->vfsmnt, &out);
-	a->out = out;
-	a->reason = fs_outcome_reason(&out, a->want, &granted);
+	fs_walk_outcome(&st, (struct dentry *)a->dentry, (struct vfsmount *)a->vfsmnt, &a->out);
+	a->reason = fs_outcome_reason(&a->out, a->want, &granted);
 	a->granted = granted;
 	return a->reason;
 }
@@ -332,25 +329,41 @@ static __always_inline bool internal_mount(struct vfsmount *vfsmnt)
  * fs_check for file_open, through the verdict cache: a hit skips the walk,
  * not the judgement of this access (want) nor its event.
  */
-static __always_inline int fs_check_open(struct fs_access *a, struct file *file,
-					 struct inode *inode)
+static __always_inline int fs_check_open(struct fs_access *a, struct file *file)
 {
+	/* the opened dentry's inode: for overlayfs's second open, the overlay's */
+	struct inode *inode = file->f_path.dentry->d_inode;
 	struct fs_cache_entry *e = NULL;
 	struct fs_cache_key k = {};
+	bool usable;
 
 	if ((a->want & FS_WRITE) && kernel_fs(sb_magic((struct dentry *)a->dentry)))
 		return fs_deny_for(a, REASON_KERNEL_FS);
-	if (inode)
-		e = fs_cache_get(a, inode, &k);
+	usable = inode && fs_cache_usable(a, inode, &k);
+	if (usable)
+		e = bpf_inode_storage_get(&warden_verdicts, inode, NULL, 0);
 	if (e && fs_cache_hit(e, a, &k)) {
 		count(COUNTER_FS_CACHE_HITS);
 		a->reason = fs_outcome_reason(&a->out, a->want, &a->granted);
 	} else {
 		fs_verdict(a);
-		if (e)
-			fs_cache_fill(e, a, &k);
+		if (usable)
+			fs_cache_fill(inode, a, &k);
 	}
 	return a->reason ? fs_deny(a) : 0;
+}
+
+/*
+ * A new dentry of an inode (a link, a lookup, a splice) is a way to it the
+ * cache has not judged, and may sit at the address of one it had: the
+ * inode's entry goes. For every task: the host's links count too.
+ */
+SEC("lsm/d_instantiate")
+int BPF_PROG(fs_d_instantiate, struct dentry *dentry, struct inode *inode)
+{
+	if (inode)
+		bpf_inode_storage_delete(&warden_verdicts, inode);
+	return 0;
 }
 
 SEC("lsm/file_open")
@@ -398,7 +411,7 @@ int BPF_PROG(fs_file_open, struct file *file, int ret)
 	inode = file->f_inode;
 	if (!inode || !device_allowed(inode))
 		return fs_deny_for(&a, REASON_DEVICE);
-	return fs_check_open(&a, file, inode);
+	return fs_check_open(&a, file);
 }
 
 /* The hooks that judge one path for writing: all alike. */

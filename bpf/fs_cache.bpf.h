@@ -22,14 +22,25 @@
  *    host renaming all the time, merely slower;
  *  - the way in: the entry names the dentry and the mount the open came
  *    through (a bind mount is another way to the same inode, judged on its
- *    own), and only regular files with one link are cached: i_nlink is read
- *    again on each hit, so a hard link made after the fill (by anyone) ends
- *    the caching of that file;
+ *    own), and only regular files with one link are cached (i_nlink is read
+ *    again on each hit). A dentry's address is no identity, it can be freed
+ *    and reused, and i_nlink can go 1, 2, 1 (link, then unlink the old
+ *    name): so every new dentry of an inode, whatever made it (a link, a
+ *    lookup, a network filesystem's rename behind the VFS, a splice), drops
+ *    the inode's entry first: lsm/d_instantiate below, for every task;
  *  - inode reuse: inode storage lives and dies with its struct inode, so a
  *    new file, even under an old name or inode number, starts without one;
  *    unlink and re-create is a new inode;
- *  - overlayfs copy-up keeps the overlay inode (the one judged and the one
- *    holding the entry) and renames in the upper layer (rename_lock).
+ *  - overlayfs opens twice, the overlay file and then its real file with
+ *    the overlay's path: the entry lives on the inode of the opened dentry
+ *    (the overlay inode, the one the rules judge), so both opens use it;
+ *    copy-up keeps that inode;
+ *  - wrap-around: the sequences are 32 bits and an agent can rename as
+ *    fast as it likes; an entry also expires WARDEN_CACHE_TTL_NS after its
+ *    fill, far less than 2^31 renames take.
+ *
+ * The map is never pinned or adopted by a next daemon: it is only a cache.
+ * Entries are created when a walk's answer is kept, not on lookups.
  *
  * The sequences are read with plain probe reads: on x86-64 loads are not
  * reordered with loads, so "sequence, walk, sequence" is ordered as the
@@ -43,6 +54,7 @@
 #include "walk.bpf.h"
 
 #define S_IFREG 0100000
+#define WARDEN_CACHE_TTL_NS (10ULL * 1000000000ULL)
 
 struct fs_cache_entry {
 	struct bpf_spin_lock lock;
@@ -52,6 +64,7 @@ struct fs_cache_entry {
 	__u64 mnt;
 	__u32 rename_seq;
 	__u32 mount_seq;
+	__u64 filled_ns; /* CLOCK_BOOTTIME of the fill */
 	struct fs_outcome out;
 };
 
@@ -66,12 +79,11 @@ struct {
 extern const void rename_lock __ksym;
 extern const void mount_lock __ksym;
 
-/* What the cache checks on every use: the path's state and the file's kind. */
+/* What the cache checks on every use: the policy and the path's state. */
 struct fs_cache_key {
 	__u64 generation;
 	__u32 rename_seq;
 	__u32 mount_seq;
-	bool usable;
 };
 
 static __always_inline __u32 kernel_seq(const void *lock)
@@ -83,55 +95,56 @@ static __always_inline __u32 kernel_seq(const void *lock)
 }
 
 /*
- * The entry of inode for a's open, with k filled for fs_cache_fill, or
- * NULL when this open cannot use the cache.
+ * Fills k for an open of inode (the opened dentry's) through a: true when
+ * the cache may answer or keep this open's verdict.
  */
-static __always_inline struct fs_cache_entry *fs_cache_get(struct fs_access *a,
-							   struct inode *inode,
-							   struct fs_cache_key *k)
+static __always_inline bool fs_cache_usable(struct fs_access *a, struct inode *inode,
+					    struct fs_cache_key *k)
 {
-	k->usable = false;
 	if ((BPF_CORE_READ(inode, i_mode) & S_IFMT) != S_IFREG ||
 	    BPF_CORE_READ(inode, i_nlink) != 1 || !a->vfsmnt)
-		return NULL;
+		return false;
 	k->rename_seq = kernel_seq(&rename_lock);
 	k->mount_seq = kernel_seq(&mount_lock);
 	k->generation = current_generation();
-	if ((k->rename_seq & 1) || (k->mount_seq & 1) || !k->generation)
-		return NULL;
-	k->usable = true;
-	return bpf_inode_storage_get(&warden_verdicts, inode, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	return !(k->rename_seq & 1) && !(k->mount_seq & 1) && k->generation;
 }
 
 /* Whether e answers a's open; if so a->out and a->generation are set from it. */
 static __always_inline bool fs_cache_hit(struct fs_cache_entry *e, struct fs_access *a,
 					 const struct fs_cache_key *k)
 {
-	struct fs_outcome out;
+	__u64 now = bpf_ktime_get_boot_ns(); /* no helper may run under the lock */
 	bool hit;
 
 	bpf_spin_lock(&e->lock);
 	hit = e->generation == k->generation && e->agent == a->agent && e->dentry == a->dentry &&
 	      e->mnt == a->vfsmnt && e->rename_seq == k->rename_seq &&
-	      e->mount_seq == k->mount_seq;
-	out = e->out;
+	      e->mount_seq == k->mount_seq &&
+	      now - e->filled_ns < WARDEN_CACHE_TTL_NS;
+	if (hit)
+		a->out = e->out;
 	bpf_spin_unlock(&e->lock);
 	if (!hit)
 		return false;
-	a->out = out;
 	a->generation = k->generation;
 	return true;
 }
 
-/* Keeps a's judged outcome, if nothing the walk read changed while it ran. */
-static __always_inline void fs_cache_fill(struct fs_cache_entry *e, const struct fs_access *a,
+/* Keeps a's judged outcome on inode, if nothing the walk read changed while it ran. */
+static __always_inline void fs_cache_fill(struct inode *inode, const struct fs_access *a,
 					  const struct fs_cache_key *k)
 {
-	struct fs_outcome out = a->out;
+	struct fs_cache_entry *e;
+	__u64 now;
 
 	if (a->reason == REASON_NO_POLICY || a->generation != k->generation ||
 	    kernel_seq(&rename_lock) != k->rename_seq || kernel_seq(&mount_lock) != k->mount_seq)
 		return;
+	e = bpf_inode_storage_get(&warden_verdicts, inode, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!e)
+		return;
+	now = bpf_ktime_get_boot_ns();
 	bpf_spin_lock(&e->lock);
 	e->agent = a->agent;
 	e->generation = k->generation;
@@ -139,7 +152,8 @@ static __always_inline void fs_cache_fill(struct fs_cache_entry *e, const struct
 	e->mnt = a->vfsmnt;
 	e->rename_seq = k->rename_seq;
 	e->mount_seq = k->mount_seq;
-	e->out = out;
+	e->filled_ns = now;
+	e->out = a->out;
 	bpf_spin_unlock(&e->lock);
 }
 

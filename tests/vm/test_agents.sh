@@ -151,7 +151,7 @@ debug() { # FAILS_BEFORE: the session's output and events when a check failed
 	[ -n "${AGENT_DEBUG:-}" ] || [ "$FAIL" != "$1" ] || return 0
 	sed 's/^/#   out: /' "$OUT" | tail -n 30
 	sed 's/^/#   model: /' "$WORK/model.log" 2>/dev/null | cut -c1-300 | tail -n 30
-	jq -c 'select(.verdict != "allow") | {type, verdict, path, comm, reason, port}' "$EVENTS" |
+	jq -c 'select(.verdict != "allow") | {type, verdict, path, comm, reason, port, detail}' "$EVENTS" |
 		sed 's/^/#   event: /' | tail -n 20
 }
 
@@ -159,10 +159,10 @@ denied_event() { # NAME FILTER: an event of the session matches
 	check_event "$1" ".verdict == \"deny\" and ($2)"
 }
 
-for cli in ${AGENTS:-claude codex gemini}; do
+for cli in ${AGENTS:-${VMTEST_AGENTS:-claude codex gemini}}; do
 	[ -x "/usr/local/bin/$cli" ] || continue
 	WS=/srv/agents/$cli
-	for mode in ${AGENT_MODES:-sandbox no-sandbox}; do
+	for mode in ${AGENT_MODES:-${VMTEST_AGENT_MODES:-sandbox no-sandbox}}; do
 		M="[$cli $mode]"
 		find "$WS" -mindepth 1 -delete
 		if [ $mode = no-sandbox ]; then chown root "$WS"; else chown nobody "$WS"; fi
@@ -194,7 +194,7 @@ for cli in ${AGENTS:-claude codex gemini}; do
 					"$WARDEN" deny "$id" >/dev/null
 				fi
 			done < <(tail -n +1 --pid=$SESSION_PID -F "$EVENTS" 2>/dev/null |
-				jq --unbuffered -r 'select(.type == "exec" and .verdict == "hold") |
+				jq --unbuffered -r 'select(.type == "exec" and .verdict == "hold" and .approval) |
 					"\(.approval) \(.path)"')
 		fi
 		wait $SESSION_PID

@@ -39,10 +39,14 @@ struct enforcer {
 #define PIN_MAPS WARDEN_PIN_DIR "/maps"
 #define PIN_LINKS WARDEN_PIN_DIR "/links"
 
-/* Our maps; not libbpf's internal ones (.rodata, .bss), which need no pin. */
+/*
+ * Our maps; not libbpf's internal ones (.rodata, .bss), which need no pin,
+ * nor the file_open verdict cache: a next daemon, perhaps of another build,
+ * starts without entries an older walk made.
+ */
 static bool pinnable(const struct bpf_map *m)
 {
-	return !strchr(bpf_map__name(m), '.');
+	return !strchr(bpf_map__name(m), '.') && strcmp(bpf_map__name(m), "warden_verdicts");
 }
 
 /*
