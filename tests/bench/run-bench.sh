@@ -40,6 +40,8 @@
 #   WARDEN_BENCH_RULES       readOnly files of the big agent (default 10000)
 #   WARDEN_BENCH_BINS        allowlisted copies of true of the big agent (default 1000)
 #   WARDEN_BENCH_DNS_ITERS   resolver queries per sample (default 300)
+#   WARDEN_BENCH_PHASES      which phases run (default "rounds hooks resolver
+#                            events"; e.g. "events" alone while working on them)
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -71,6 +73,8 @@ AGENT_PATH=/usr/bin:/bin
 N_RULES=${WARDEN_BENCH_RULES:-10000}
 N_BINS=${WARDEN_BENCH_BINS:-1000}
 DNS_ITERS=${WARDEN_BENCH_DNS_ITERS:-300}
+PHASES=" ${WARDEN_BENCH_PHASES:-rounds hooks resolver events} "
+phase() { [[ $PHASES == *" $1 "* ]]; }
 DAEMON_PID=
 
 say() { echo "# $*"; }
@@ -484,37 +488,42 @@ setup
 have_upstream=0
 start_upstream && have_upstream=1
 
-t_phase=$(now_ns)
-for round in $(seq "$ROUNDS"); do
-	say "round $round of $ROUNDS"
-	wait_unloaded
-	for cfg in $(rotate "$round" none landlock); do measure "$cfg" "$round"; done
-	start_daemon
-	for cfg in $(rotate "$round" unmanaged std big); do measure "$cfg" "$round"; done
-	emit info round_dropped "$round" "$(dropped)"
-	t0=$(now_ns)
-	"$WARDEN" reload --policy "$POLICY3" >/tmp/bench-reload.txt 2>&1 ||
-		die "warden reload --policy $POLICY3 failed: $(tail -n 5 /tmp/bench-reload.txt)"
-	emit info reload3_ns $(($(now_ns) - t0))
-	measure tri "$round"
-	stop_daemon
-done
+if phase rounds; then
+	t_phase=$(now_ns)
+	for round in $(seq "$ROUNDS"); do
+		say "round $round of $ROUNDS"
+		wait_unloaded
+		for cfg in $(rotate "$round" none landlock); do measure "$cfg" "$round"; done
+		start_daemon
+		for cfg in $(rotate "$round" unmanaged std big); do measure "$cfg" "$round"; done
+		emit info round_dropped "$round" "$(dropped)"
+		t0=$(now_ns)
+		"$WARDEN" reload --policy "$POLICY3" >/tmp/bench-reload.txt 2>&1 ||
+			die "warden reload --policy $POLICY3 failed: $(tail -n 5 /tmp/bench-reload.txt)"
+		emit info reload3_ns $(($(now_ns) - t0))
+		measure tri "$round"
+		stop_daemon
+	done
+	emit info rounds_ns $(($(now_ns) - t_phase))
+fi
 
-emit info rounds_ns $(($(now_ns) - t_phase))
-
-say "per-hook costs (kernel.bpf_stats_enabled)"
-t_phase=$(now_ns)
 start_daemon
-hook_costs
-emit info hooks_ns $(($(now_ns) - t_phase))
-if [ "$have_upstream" = 1 ]; then
+if phase hooks; then
+	say "per-hook costs (kernel.bpf_stats_enabled)"
+	t_phase=$(now_ns)
+	hook_costs
+	emit info hooks_ns $(($(now_ns) - t_phase))
+fi
+if [ "$have_upstream" = 1 ] && phase resolver; then
 	say "resolver queries"
 	resolver_rate
-	kill "$DNSMASQ_PID" 2>/dev/null
 fi
-say "event throughput"
-t_phase=$(now_ns)
-event_throughput
-emit info events_ns $(($(now_ns) - t_phase))
+[ "$have_upstream" = 1 ] && kill "$DNSMASQ_PID" 2>/dev/null
+if phase events; then
+	say "event throughput"
+	t_phase=$(now_ns)
+	event_throughput
+	emit info events_ns $(($(now_ns) - t_phase))
+fi
 stop_daemon
 say "done"

@@ -13,6 +13,8 @@
 #include <cmocka.h>
 
 #include "approvals.h"
+#include "held_state.h"
+#include "warden.h"
 #include "json_assert.h"
 
 static json_object *exec_info(const char *path, const char *argv0)
@@ -193,12 +195,37 @@ static void test_shells(void **state)
 	assert_false(approval_is_shell("/opt/bash/tool"));
 }
 
+/*
+ * The hold's race (held_state.c): marked at nvcsw 10, a task that has not
+ * slept yet is waiting whether /proc shows 'R' or already 'T' (stopping,
+ * notifying its parent, or preempted by it before schedule()); one sleep
+ * is the stop; anything more is a wake-up.
+ */
+static void test_held_judge(void **state)
+{
+	(void)state;
+	assert_int_equal(held_judge(HELD_COMMITTED, 0, 'R', 3), HC_WAIT);
+	assert_int_equal(held_judge(HELD_STOPPED, 10, 'R', 10), HC_WAIT);
+	assert_int_equal(held_judge(HELD_STOPPED, 10, 'T', 10), HC_WAIT);
+	assert_int_equal(held_judge(HELD_STOPPED, 10, 'T', 11), HC_STOPPED);
+	assert_int_equal(held_judge(HELD_STOPPED, 10, 'R', 11), HC_ESCAPED);
+	assert_int_equal(held_judge(HELD_STOPPED, 10, 'S', 11), HC_ESCAPED);
+	assert_int_equal(held_judge(HELD_STOPPED, 10, 'T', 12), HC_ESCAPED);
+	assert_int_equal(held_judge(HELD_STOPPED, 10, 't', 11), HC_ESCAPED);
+	assert_int_equal(held_judge(HELD_STOPPED, 10, 'T', 9), HC_ESCAPED);
+	assert_int_equal(held_judge(HELD_RELEASED, 10, 'T', 11), HC_ESCAPED);
+	assert_int_equal(held_judge(HELD_ESCAPED, 10, 'T', 11), HC_ESCAPED);
+	assert_int_equal(held_judge(HELD_ESCAPED, 10, 0, 0), HC_ESCAPED);
+	assert_int_equal(held_judge(HELD_STOPPED, 10, 'Z', 11), HC_GONE);
+	assert_int_equal(held_judge(HELD_STOPPED, 10, 0, 0), HC_GONE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ids_and_find),    cmocka_unit_test(test_deadlines),
 		cmocka_unit_test(test_processes_leave), cmocka_unit_test(test_net_requests),
-		cmocka_unit_test(test_to_json),         cmocka_unit_test(test_shells),
+		cmocka_unit_test(test_to_json),         cmocka_unit_test(test_held_judge),         cmocka_unit_test(test_shells),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

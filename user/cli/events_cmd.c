@@ -62,7 +62,6 @@ static void print_line(const char *line, bool json, const char *agent)
 			event_format_line(ev, human, sizeof(human));
 			puts(human);
 		}
-		fflush(stdout);
 	}
 	json_object_put(ev);
 }
@@ -87,10 +86,43 @@ static int print_log(bool json, const char *agent)
 	return 0;
 }
 
+/*
+ * Prints the complete lines at the start of buf (len bytes), the
+ * subscription's own {"ok": true} first if *first; returns the bytes used.
+ * The daemon filters by agent already, so with --json and no --run the
+ * lines go out as they came, in one write, never parsed.
+ */
+static size_t print_lines(char *buf, size_t len, bool json, const char *agent, bool *first)
+{
+	char *start = buf, *end = buf + len, *nl;
+
+	if (*first && (nl = memchr(start, '\n', len))) {
+		*first = false;
+		start = nl + 1;
+	}
+	if (*first)
+		return 0;
+	if (json && !run_filter) {
+		char *last = memrchr(start, '\n', (size_t)(end - start));
+
+		if (!last)
+			return (size_t)(start - buf);
+		fwrite(start, 1, (size_t)(last + 1 - start), stdout);
+		return (size_t)(last + 1 - buf);
+	}
+	while ((nl = memchr(start, '\n', (size_t)(end - start)))) {
+		*nl = '\0';
+		print_line(start, json, agent);
+		start = nl + 1;
+	}
+	return (size_t)(start - buf);
+}
+
 static int follow(bool json, const char *agent)
 {
 	json_object *req = json_object_new_object();
-	char err[1024], buf[65536];
+	static char buf[1 << 20];
+	char err[1024];
 	size_t len = 0;
 	int fd = control_connect(err, sizeof(err));
 	bool first = true;
@@ -112,24 +144,18 @@ static int follow(bool json, const char *agent)
 	json_object_put(req);
 	for (;;) {
 		ssize_t n = read(fd, buf + len, sizeof(buf) - 1 - len);
-		char *start = buf, *nl;
+		size_t used;
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			break;
-		len += n;
+		len += (size_t)n;
 		buf[len] = '\0';
-		while ((nl = strchr(start, '\n'))) {
-			*nl = '\0';
-			if (first)
-				first = false; /* the subscription's own {"ok": true} */
-			else
-				print_line(start, json, agent);
-			start = nl + 1;
-		}
-		len -= start - buf;
-		memmove(buf, start, len);
+		used = print_lines(buf, len, json, agent, &first);
+		fflush(stdout);
+		len -= used;
+		memmove(buf, buf + used, len);
 		if (len == sizeof(buf) - 1)
 			len = 0; /* a line longer than any event: drop it */
 	}

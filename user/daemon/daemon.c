@@ -164,25 +164,40 @@ int daemon_reload(struct daemon *d, const char *file, char *err, size_t errlen)
 
 /* ---- events ---- */
 
+/*
+ * A record from the ring buffer. Most are written straight to text and
+ * published as they are; a hold and a network "ask" build an object first,
+ * for the approval they start.
+ */
 static int on_event(void *ctx, void *data, size_t len)
 {
 	struct daemon *d = ctx;
 	const struct event_head *h = data;
+	const char *agent;
+	bool hold, net_ask;
 	json_object *ev;
 
 	if (len < sizeof(*h) || h->agent == WARDEN_AGENT_SELFTEST)
 		return 0;
-	ev = event_to_json(data, len, agent_ids_name(&d->ids, h->agent), 0);
+	agent = agent_ids_name(&d->ids, h->agent);
+	jsonw_reset(&d->line);
+	if (event_write_json(&d->line, data, len, agent, d->seq + 1,
+			     net_event_name(d->net, data, len)))
+		return 0;
+	hold = h->type == EVENT_EXEC && h->verdict == VERDICT_HOLD;
+	net_ask = h->type == EVENT_NET && h->reason == REASON_NET_ASK;
+	if (!hold && !net_ask) {
+		d->seq++;
+		publish_line(d, agent, d->line.buf, d->line.len, NULL);
+		return 0;
+	}
+	ev = json_tokener_parse(d->line.buf);
 	if (!ev)
 		return 0;
-	if (h->type == EVENT_NET)
-		net_annotate(d->net, ev, data, len);
-	if (h->type == EVENT_NET && h->reason == REASON_NET_ASK && len >= sizeof(struct net_event))
+	if (net_ask)
 		net_ask_destination(d, ev, data);
-	if (h->type == EVENT_EXEC && h->verdict == VERDICT_HOLD) {
-		const struct exec_event *e = data;
-
-		approvals_on_hold(d, ev, e);
+	if (hold) {
+		approvals_on_hold(d, ev, data);
 		return 0;
 	}
 	publish(d, ev);

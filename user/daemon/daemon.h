@@ -18,6 +18,8 @@
 #include <json-c/json.h>
 
 #include "approvals.h"
+#include "held_state.h"
+#include "jsonw.h"
 #include "compile.h"
 #include "paths.h"
 #include "policy.h"
@@ -54,7 +56,9 @@ struct hash_cache_entry {
 
 struct subscriber {
 	int fd;
-	char *agent; /* only this agent's events, or NULL */
+	char *agent;       /* only this agent's events, or NULL */
+	struct jsonw out;  /* whole lines not yet sent: out.buf[sent..out.len) */
+	size_t sent;
 };
 
 struct daemon {
@@ -87,6 +91,8 @@ struct daemon {
 	size_t n_grants;
 	/* events */
 	FILE *event_log;
+	uint64_t log_bytes;  /* the log's size: rotation without an lseek per event */
+	struct jsonw line;   /* the event being formatted (the ring buffer's path) */
 	struct subscriber *subscribers;
 	size_t n_subscribers;
 	uint64_t subscriber_drops;
@@ -135,6 +141,13 @@ void accept_clients(struct daemon *d);
 
 /* daemon_events.c: ev gets a seq and goes everywhere; ev is consumed */
 void publish(struct daemon *d, json_object *ev);
+/*
+ * One event already formatted (line, len bytes, no newline, its seq
+ * taken): to the log, the subscribers of agent (NULL: only those of every
+ * agent) and stdout. ev is its object when the caller has one, else NULL.
+ */
+void publish_line(struct daemon *d, const char *agent, const char *line, size_t len,
+		  json_object *ev);
 /* Writes out what publish buffered: after each batch of ring-buffer records. */
 void events_flush(struct daemon *d);
 int events_open_log(struct daemon *d);
@@ -167,18 +180,7 @@ void publish_decision(struct daemon *d, uint64_t id, const char *agent, json_obj
 #define ARGV_SHOWN_MAX (64 << 10) /* argv bytes shown whole; beyond: argvTruncated */
 
 /* held_process.c: what a held process is, from /proc and the kernel's record */
-enum held_check {
-	HC_WAIT,    /* still on its way to the stop */
-	HC_STOPPED, /* in the stop it entered when held, never woken */
-	HC_ESCAPED, /* it ran while held */
-	HC_GONE,
-};
-
-/*
- * Where held process pid is, from the kernel's record and /proc: the kernel
- * marks the stop right before the task sleeps (nvcsw then), the sleep adds
- * one voluntary switch, and only a wake-up (it ran) adds more.
- */
+/* Where held process pid is: its hold's record against /proc (held_state.c). */
 enum held_check held_check(struct daemon *d, pid_t pid);
 /* argv of a running process from /proc/PID/cmdline, at most max bytes (*truncated beyond). */
 json_object *cmdline_json(pid_t pid, size_t max, bool *truncated);
@@ -243,8 +245,11 @@ void net_on_ready(struct net_state *ns);
 /* Once a second: expired addresses and queries whose upstream did not answer. */
 void net_tick(struct net_state *ns);
 
-/* A net event from the kernel: adds "name" when the resolver gave that address. */
-void net_annotate(struct net_state *ns, json_object *ev, const void *data, size_t len);
+/*
+ * The name the resolver gave a net event's address ("" when none), for its
+ * "name" member; NULL when the record is not a net event or layer 6 is off.
+ */
+const char *net_event_name(struct net_state *ns, const void *data, size_t len);
 
 /*
  * Grants one agent (addr, port) as an approval does: once (the first

@@ -65,32 +65,18 @@ uint64_t proc_starttime(pid_t pid)
 	return start;
 }
 
-/*
- * Where held process pid is, from the kernel's record and /proc: the kernel
- * marks the stop right before the task sleeps (nvcsw then), the sleep adds
- * one voluntary switch, and only a wake-up (it ran) adds more.
- */
+/* Where held process pid is: the kernel's record against /proc (held_state.c). */
 enum held_check held_check(struct daemon *d, pid_t pid)
 {
 	struct held_exec h;
-	uint64_t nvcsw;
-	char state;
+	uint64_t nvcsw = 0;
+	char state = 0;
 
 	if (enforcer_held_get(d->enforcer, pid, &h) || h.exited)
 		return HC_GONE;
-	if (h.state == HELD_ESCAPED)
-		return HC_ESCAPED;
-	if (!proc_sched(pid, &state, &nvcsw) || state == 'Z' || state == 'X')
+	if (h.state != HELD_ESCAPED && !proc_sched(pid, &state, &nvcsw))
 		return HC_GONE;
-	if (h.state == HELD_COMMITTED)
-		return HC_WAIT;
-	if (h.state != HELD_STOPPED)
-		return HC_ESCAPED;
-	if (nvcsw == h.nvcsw && state != 'T')
-		return HC_WAIT; /* marked, not asleep yet */
-	if (nvcsw == h.nvcsw + 1 && state == 'T')
-		return HC_STOPPED;
-	return HC_ESCAPED;
+	return held_judge(h.state, h.nvcsw, state, nvcsw);
 }
 
 /* argv of a held process, whole up to ARGV_SHOWN_MAX bytes. */

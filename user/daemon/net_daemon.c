@@ -519,15 +519,15 @@ void net_tick(struct net_state *ns)
 	ns->n_name_grants = w;
 }
 
-void net_annotate(struct net_state *ns, json_object *ev, const void *data, size_t len)
+const char *net_event_name(struct net_state *ns, const void *data, size_t len)
 {
 	const struct net_event *e = data;
 	const struct cache_entry *c;
 
 	if (!ns || len < sizeof(*e) || e->head.type != EVENT_NET)
-		return;
+		return NULL;
 	c = cache_find(ns, e->head.agent, e->addr, NULL);
-	json_object_object_add(ev, "name", json_object_new_string(c ? c->name : ""));
+	return c ? c->name : "";
 }
 
 int net_grant(struct net_state *ns, uint32_t agent, const uint8_t addr[16], uint16_t port,

@@ -9,6 +9,7 @@
 #include "caps.h"
 #include "events.h"
 #include "json.h"
+#include "jsonw.h"
 #include "net_events.h"
 #include "text.h"
 
@@ -79,27 +80,25 @@ static void field_string(char *out, size_t outlen, const char *field, size_t fie
 	out[n] = '\0';
 }
 
-static void add_head(json_object *o, const struct event_head *h, const char *type,
-		     const char *agent, uint64_t seq);
-static void add_head(json_object *o, const struct event_head *h, const char *type,
-		     const char *agent, uint64_t seq)
+static void write_head(struct jsonw *w, const struct event_head *h, const char *type,
+		       const char *agent, uint64_t seq)
 {
 	char ts[40], comm[WARDEN_COMM_LEN + 1];
 
 	boottime_to_iso8601(h->ts_ns, ts, sizeof(ts));
 	field_string(comm, sizeof(comm), h->comm, sizeof(h->comm));
-	json_object_object_add(o, "ts", json_object_new_string(ts));
-	json_object_object_add(o, "seq", json_object_new_uint64(seq));
-	json_object_object_add(o, "type", json_object_new_string(type));
-	json_object_object_add(o, "verdict", json_object_new_string(verdict_name(h->verdict)));
-	json_object_object_add(o, "agent", json_object_new_string(agent ? agent : "?"));
-	json_object_object_add(o, "pid", json_object_new_int64(h->pid));
-	json_object_object_add(o, "ppid", json_object_new_int64(h->ppid));
-	json_object_object_add(o, "uid", json_object_new_int64(h->uid));
-	json_object_object_add(o, "comm", json_object_new_string(comm));
-	json_object_object_add(o, "reason", json_object_new_string(reason_name(h->reason)));
-	json_object_object_add(o, "generation", json_object_new_uint64(h->generation));
-	json_object_object_add(o, "cgroup", json_object_new_uint64(h->cgroup_id));
+	jsonw_kv_string(w, "ts", ts);
+	jsonw_kv_uint(w, "seq", seq);
+	jsonw_kv_string(w, "type", type);
+	jsonw_kv_string(w, "verdict", verdict_name(h->verdict));
+	jsonw_kv_string(w, "agent", agent ? agent : "?");
+	jsonw_kv_int(w, "pid", h->pid);
+	jsonw_kv_int(w, "ppid", h->ppid);
+	jsonw_kv_int(w, "uid", h->uid);
+	jsonw_kv_string(w, "comm", comm);
+	jsonw_kv_string(w, "reason", reason_name(h->reason));
+	jsonw_kv_uint(w, "generation", h->generation);
+	jsonw_kv_uint(w, "cgroup", h->cgroup_id);
 }
 
 /*
@@ -142,13 +141,13 @@ static void reverse_components(const char *in, size_t len, char *out, size_t out
 		snprintf(out, outlen, "/");
 }
 
-static json_object *exec_to_json(const struct exec_event *e, const char *agent, uint64_t seq)
+static void write_exec(struct jsonw *w, const struct exec_event *e, const char *agent,
+		       uint64_t seq)
 {
-	json_object *o = json_object_new_object(), *argv = json_object_new_array();
 	char path[WARDEN_PATH_LEN + 1], cwd[PATH_MAX], full[PATH_MAX + WARDEN_PATH_LEN + 2];
 	size_t off = 0, used = e->args_len < WARDEN_ARGS_SIZE ? e->args_len : WARDEN_ARGS_SIZE;
 
-	add_head(o, &e->head, "exec", agent, seq);
+	write_head(w, &e->head, "exec", agent, seq);
 	field_string(path, sizeof(path), e->path, sizeof(e->path));
 	if (e->cwd_len)
 		reverse_components(e->cwd, strnlen(e->cwd, e->cwd_len < sizeof(e->cwd) ? e->cwd_len
@@ -160,22 +159,23 @@ static json_object *exec_to_json(const struct exec_event *e, const char *agent, 
 		snprintf(full, sizeof(full), "%s/%s", cwd, path);
 	else
 		snprintf(full, sizeof(full), "%s", path);
-	json_object_object_add(o, "path", json_object_new_string(full));
+	jsonw_kv_string(w, "path", full);
+	jsonw_key(w, "argv");
+	jsonw_begin_array(w);
 	for (uint32_t i = 0; i < e->argc && off < used; i++) {
 		size_t n = strnlen(e->args + off, used - off);
 
-		json_object_array_add(argv, json_object_new_string_len(e->args + off, (int)n));
+		jsonw_string_len(w, e->args + off, n);
 		off += n + 1;
 	}
-	json_object_object_add(o, "argv", argv);
+	jsonw_end_array(w);
 	if (e->truncated)
-		json_object_object_add(o, "argvTruncated", json_object_new_boolean(1));
+		jsonw_kv_bool(w, "argvTruncated", true);
 	if (e->head.reason == REASON_QUIET)
-		json_object_object_add(o, "quiet", json_object_new_boolean(1));
-	json_object_object_add(o, "cwd", json_object_new_string(cwd));
-	json_object_object_add(o, "dev", json_object_new_uint64(e->dev));
-	json_object_object_add(o, "ino", json_object_new_uint64(e->ino));
-	return o;
+		jsonw_kv_bool(w, "quiet", true);
+	jsonw_kv_string(w, "cwd", cwd);
+	jsonw_kv_uint(w, "dev", e->dev);
+	jsonw_kv_uint(w, "ino", e->ino);
 }
 
 const char *file_op_name(uint32_t op)
@@ -203,67 +203,94 @@ const char *file_op_name(uint32_t op)
 }
 
 /* What a process event's op was about, named: the capability, the ioctl, the signal. */
-static void add_process_detail(json_object *o, const struct file_event *e)
+static void write_process_detail(struct jsonw *w, const struct file_event *e)
 {
 	char hex[16];
 
 	switch (e->op) {
 	case FILE_OP_CAPABILITY:
-		json_object_object_add(o, "capability",
-				       json_object_new_string(cap_name((int)e->access) ?: "unknown"));
+		jsonw_kv_string(w, "capability", cap_name((int)e->access) ?: "unknown");
 		break;
 	case FILE_OP_IOCTL:
 		snprintf(hex, sizeof(hex), "0x%x", e->access);
-		json_object_object_add(o, "ioctl", json_object_new_string(hex));
+		jsonw_kv_string(w, "ioctl", hex);
 		break;
 	case FILE_OP_SIGIO:
-		json_object_object_add(o, "signal", json_object_new_int64(e->access));
+		jsonw_kv_int(w, "signal", e->access);
 		break;
 	case FILE_OP_SETOWN:
-		json_object_object_add(o, "owner", json_object_new_int64((int32_t)e->access));
+		jsonw_kv_int(w, "owner", (int32_t)e->access);
 		break;
 	}
 }
 
-static json_object *file_to_json(const struct file_event *e, const char *agent, uint64_t seq)
+static void write_file(struct jsonw *w, const struct file_event *e, const char *agent,
+		       uint64_t seq)
 {
-	json_object *o = json_object_new_object();
 	char path[WARDEN_FILE_PATH_LEN + 2];
 	size_t len = e->path_len < WARDEN_FILE_PATH_LEN ? e->path_len : WARDEN_FILE_PATH_LEN;
 
-	add_head(o, &e->head, e->head.type == EVENT_FILE ? "file" : "process", agent, seq);
-	json_object_object_add(o, "op", json_object_new_string(file_op_name(e->op)));
+	write_head(w, &e->head, e->head.type == EVENT_FILE ? "file" : "process", agent, seq);
+	jsonw_kv_string(w, "op", file_op_name(e->op));
 	if (e->head.type == EVENT_FILE) {
 		reverse_components(e->path, strnlen(e->path, len), path, sizeof(path));
-		json_object_object_add(o, "path", json_object_new_string(path));
-		json_object_object_add(o, "access",
-				       json_object_new_string((e->access & FS_WRITE)
-								      ? ((e->access & FS_READ) ? "read,write"
-											       : "write")
-								      : "read"));
-		json_object_object_add(o, "dev", json_object_new_uint64(e->dev));
-		json_object_object_add(o, "ino", json_object_new_uint64(e->ino));
+		jsonw_kv_string(w, "path", path);
+		jsonw_kv_string(w, "access",
+				(e->access & FS_WRITE) ? ((e->access & FS_READ) ? "read,write" : "write")
+						       : "read");
+		jsonw_kv_uint(w, "dev", e->dev);
+		jsonw_kv_uint(w, "ino", e->ino);
 	} else {
-		json_object_object_add(o, "path", json_object_new_string(""));
-		json_object_object_add(o, "targetPid", json_object_new_int64(e->target_pid));
-		add_process_detail(o, e);
+		jsonw_kv_string(w, "path", "");
+		jsonw_kv_int(w, "targetPid", e->target_pid);
+		write_process_detail(w, e);
 	}
-	return o;
+}
+
+int event_write_json(struct jsonw *w, const void *data, size_t len, const char *agent,
+		     uint64_t seq, const char *net_name)
+{
+	const struct event_head *h = data;
+	size_t start = w->len;
+
+	w->comma = false;
+	if (len < sizeof(*h))
+		return -EINVAL;
+	if (h->type == EVENT_EXEC && len >= sizeof(struct exec_event)) {
+		jsonw_begin_object(w);
+		write_exec(w, data, agent, seq);
+	} else if (h->type == EVENT_NET && len >= sizeof(struct net_event)) {
+		jsonw_begin_object(w);
+		net_event_write(w, data, agent, seq, write_head);
+		if (net_name)
+			jsonw_kv_string(w, "name", net_name);
+	} else if ((h->type == EVENT_FILE || h->type == EVENT_PROCESS) &&
+		   len >= sizeof(struct file_event)) {
+		jsonw_begin_object(w);
+		write_file(w, data, agent, seq);
+	} else {
+		return -EINVAL;
+	}
+	jsonw_end_object(w);
+	if (w->failed) {
+		w->len = start;
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 json_object *event_to_json(const void *data, size_t len, const char *agent, uint64_t seq)
 {
-	const struct event_head *h = data;
+	struct jsonw w = { 0 };
+	json_object *o = NULL;
+	int err = event_write_json(&w, data, len, agent, seq, NULL);
 
-	if (len >= sizeof(*h) && h->type == EVENT_EXEC && len >= sizeof(struct exec_event))
-		return exec_to_json(data, agent, seq);
-	if (len >= sizeof(*h) && h->type == EVENT_NET)
-		return net_event_to_json(data, len, agent, seq, add_head);
-	if (len >= sizeof(*h) && (h->type == EVENT_FILE || h->type == EVENT_PROCESS) &&
-	    len >= sizeof(struct file_event))
-		return file_to_json(data, agent, seq);
-	errno = EINVAL;
-	return NULL;
+	if (!err && !(o = json_tokener_parse(w.buf)))
+		err = -EINVAL;
+	jsonw_free(&w);
+	if (err)
+		errno = -err;
+	return o;
 }
 
 /* Appends key=value with value escaped (agent-controlled text). */

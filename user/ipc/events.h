@@ -18,8 +18,20 @@ const char *verdict_name(uint32_t verdict);
 const char *reason_name(uint32_t reason);
 const char *file_op_name(uint32_t op);
 
+struct jsonw;
+
 /*
- * The JSON object for one ring-buffer record of len bytes; agent is the
+ * Appends one ring-buffer record of len bytes as one JSON object (no
+ * newline) to w, as the event stream carries it: agent is the agent's name,
+ * net_name (net events only; NULL: none) the name the resolver knew for the
+ * destination. -EINVAL for a record that is too short or of an unknown
+ * type, -ENOMEM; w then holds what it held before.
+ */
+int event_write_json(struct jsonw *w, const void *data, size_t len, const char *agent,
+		     uint64_t seq, const char *net_name);
+
+/*
+ * The JSON object for one ring-buffer record (event_write_json, parsed) of len bytes; agent is the
  * agent's name. NULL (errno EINVAL) for a record that is too short or of an
  * unknown type.
  */

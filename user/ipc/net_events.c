@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
-#include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include "net.h"
+#include "jsonw.h"
 #include "net_addr.h"
 #include "net_events.h"
 
@@ -46,19 +46,12 @@ static const char *family_name(uint32_t family)
 	return "other";
 }
 
-json_object *net_event_to_json(const void *data, size_t len, const char *agent, uint64_t seq,
-			       net_head_fn add_head)
+void net_event_write(struct jsonw *w, const struct net_event *e, const char *agent, uint64_t seq,
+		     net_head_fn write_head)
 {
-	const struct net_event *e = data;
-	json_object *o;
 	char proto[32], addr[64] = "", path[WARDEN_UNIX_PATH_LEN + 2] = "";
 
-	if (len < sizeof(*e)) {
-		errno = EINVAL;
-		return NULL;
-	}
-	o = json_object_new_object();
-	add_head(o, &e->head, "net", agent, seq);
+	write_head(w, &e->head, "net", agent, seq);
 	proto_name(e, proto, sizeof(proto));
 	if (e->family == AF_UNIX) {
 		size_t n = e->path_len < WARDEN_UNIX_PATH_LEN ? e->path_len : WARDEN_UNIX_PATH_LEN;
@@ -71,11 +64,10 @@ json_object *net_event_to_json(const void *data, size_t len, const char *agent, 
 	} else if (e->op != NET_OP_SOCKET) {
 		net_addr_format(e->addr, addr, sizeof(addr));
 	}
-	json_object_object_add(o, "op", json_object_new_string(op_name(e->op)));
-	json_object_object_add(o, "proto", json_object_new_string(proto));
-	json_object_object_add(o, "family", json_object_new_string(family_name(e->family)));
-	json_object_object_add(o, "addr", json_object_new_string(addr));
-	json_object_object_add(o, "port", json_object_new_int(e->port));
-	json_object_object_add(o, "path", json_object_new_string(path));
-	return o;
+	jsonw_kv_string(w, "op", op_name(e->op));
+	jsonw_kv_string(w, "proto", proto);
+	jsonw_kv_string(w, "family", family_name(e->family));
+	jsonw_kv_string(w, "addr", addr);
+	jsonw_kv_int(w, "port", e->port);
+	jsonw_kv_string(w, "path", path);
 }

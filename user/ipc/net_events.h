@@ -5,18 +5,21 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <json-c/json.h>
 
+#include "net.h"
 #include "warden.h"
 
-typedef void (*net_head_fn)(json_object *o, const struct event_head *h, const char *type,
+struct jsonw;
+
+typedef void (*net_head_fn)(struct jsonw *w, const struct event_head *h, const char *type,
 			    const char *agent, uint64_t seq);
 
 /*
- * type "net": op, proto, family, addr, port (inet), path (unix; abstract
- * names start with '@'). NULL (errno EINVAL) for a short record.
+ * The members of type "net" (after the head, written by write_head): op,
+ * proto, family, addr, port (inet), path (unix; abstract names start with
+ * '@'). The caller checked the record's length.
  */
-json_object *net_event_to_json(const void *data, size_t len, const char *agent, uint64_t seq,
-			       net_head_fn add_head);
+void net_event_write(struct jsonw *w, const struct net_event *e, const char *agent, uint64_t seq,
+		     net_head_fn write_head);
 
 #endif
