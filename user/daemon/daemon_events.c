@@ -73,8 +73,10 @@ static void queue_line(struct daemon *d, struct subscriber *s, const char *line,
 		d->subscriber_drops++;
 		return;
 	}
-	if (s->sent && s->sent == s->out.len) {
-		jsonw_reset(&s->out);
+	if (s->sent && s->sent >= s->out.len / 2) {
+		/* what was sent goes: the buffer stays within twice the backlog */
+		memmove(s->out.buf, s->out.buf + s->sent, s->out.len - s->sent);
+		s->out.len -= s->sent;
 		s->sent = 0;
 	}
 	jsonw_raw(&s->out, line, len);
@@ -86,7 +88,7 @@ static void queue_line(struct daemon *d, struct subscriber *s, const char *line,
 	}
 }
 
-/* Sends what subscriber i is owed, as much as its socket takes; false when it is gone. */
+/* Sends what subscriber s is owed, as much as its socket takes; false when it is gone. */
 static bool send_backlog(struct subscriber *s)
 {
 	while (s->sent < s->out.len) {
