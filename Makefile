@@ -100,7 +100,7 @@ $(BUILD)/tests/unit/test_audit: $(call user_objs,base policy sandbox compile ipc
 $(BUILD)/tests/unit/test_gate: $(call user_objs,base ipc) $(BUILD)/user/daemon/approvals.o
 $(BUILD)/tests/unit/test_approvals: $(call user_objs,base ipc) $(BUILD)/user/daemon/approvals.o \
 	$(BUILD)/user/daemon/held_state.o
-$(BUILD)/tests/unit/test_events: $(call user_objs,base ipc)
+$(BUILD)/tests/unit/test_events: $(call user_objs,base ipc) $(BUILD)/user/daemon/repeats.o
 $(BUILD)/tests/unit/test_control: $(call user_objs,base ipc)
 
 $(BUILD)/tests/helpers/%: tests/vm/helpers/%.c

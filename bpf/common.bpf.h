@@ -97,13 +97,18 @@ static __always_inline void *current_rules(void)
 	return bpf_map_lookup_elem(&warden_policy, &slot);
 }
 
-static __always_inline void count(enum counter c)
+static __always_inline void count_n(enum counter c, __u64 n)
 {
 	__u32 key = c;
 	__u64 *v = bpf_map_lookup_elem(&warden_counters, &key);
 
 	if (v)
-		(*v)++;
+		*v += n;
+}
+
+static __always_inline void count(enum counter c)
+{
+	count_n(c, 1);
 }
 
 static __always_inline __u64 rules_generation(void *rules)
@@ -155,7 +160,7 @@ static __always_inline void fill_event_head(struct event_head *h, __u32 type, __
 	h->pid = bpf_get_current_pid_tgid() >> 32;
 	h->ppid = BPF_CORE_READ(task, real_parent, tgid);
 	h->uid = (__u32)bpf_get_current_uid_gid();
-	h->pad = 0;
+	h->count = 0;
 	bpf_get_current_comm(h->comm, sizeof(h->comm));
 }
 

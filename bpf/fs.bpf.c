@@ -194,27 +194,90 @@ __noinline __u32 fs_verdict(struct fs_access *a)
 }
 
 /*
+ * Identical denials folded (a hijacked agent retrying a secret in a loop
+ * must not flood the ring, the daemon and every subscriber): the first
+ * denial of a (process, file, access, reason, policy) is an event and
+ * opens an entry here; the identical ones after it only add to the
+ * entry's count. Once a second the daemon reports what was added since
+ * its last look as one event with that "count", so a line of the stream
+ * stands for "count" denials and none goes unreported:
+ *   - the count is only ever added to (atomically), never reset here: the
+ *     daemon remembers what it reported, so no increment can be lost
+ *     between its read and a reset;
+ *   - the daemon deletes an entry only after it stayed idle for seconds
+ *     and reports what the deletion returned; only a denial whose hook
+ *     found the entry in the instant before the delete is lost. With
+ *     BPF_F_NO_PREALLOC that count goes to the freed element (RCU keeps it
+ *     until the hook is done), never to another key;
+ *   - only files with an inode: a denied create has none, and two names
+ *     would look alike;
+ *   - a full map folds nothing: every denial is then an event.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, WARDEN_REPEATS_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct repeat_key);
+	__type(value, struct repeat_count);
+} warden_repeats SEC(".maps");
+
+/* true: the denial was counted into an earlier report and needs no event */
+static __always_inline bool fold_denial(const struct repeat_key *k)
+{
+	__u64 now = bpf_ktime_get_boot_ns();
+	struct repeat_count *v = bpf_map_lookup_elem(&warden_repeats, k);
+	struct repeat_count first = { .last_ns = now };
+
+	if (v) {
+		__sync_fetch_and_add(&v->folded, 1);
+		v->last_ns = now;
+		return true;
+	}
+	bpf_map_update_elem(&warden_repeats, k, &first, BPF_NOEXIST);
+	return false;
+}
+
+/*
  * The one way a file denial leaves the kernel: counted, then an event
- * with the path. Returns -EPERM for the hook to return.
+ * with the path, unless it repeats one just reported (fold_denial).
+ * Returns -EPERM for the hook to return.
  */
 __noinline int fs_deny(struct fs_access *a)
 {
 	struct dentry *dentry;
 	struct inode *inode;
 	struct file_event *e;
+	struct repeat_key k = {};
 
 	if (!a)
 		return -EPERM; /* the verifier's case: every hook passes its own */
+	if (!a->generation)
+		a->generation = current_generation();
+	dentry = (struct dentry *)a->dentry;
+	inode = BPF_CORE_READ(dentry, d_inode);
+	if (inode) {
+		k.dev = inode_dev(inode);
+		k.ino = BPF_CORE_READ(inode, i_ino);
+	}
+	k.cgroup_id = bpf_get_current_cgroup_id();
+	k.generation = a->generation;
+	k.tgid = bpf_get_current_pid_tgid() >> 32;
+	k.agent = a->agent;
+	k.op = a->op;
+	k.access = a->want;
+	k.reason = a->reason;
+	k.uid = (__u32)bpf_get_current_uid_gid();
+	if (k.ino && fold_denial(&k)) {
+		count(COUNTER_FILE_DENIED);
+		count(COUNTER_EVENTS_SUPPRESSED);
+		return -EPERM;
+	}
 	e = event_reserve(sizeof(*e), COUNTER_FILE_DENIED);
 	if (!e)
 		return -EPERM;
-	if (!a->generation)
-		a->generation = current_generation();
 	fill_event_head(&e->head, EVENT_FILE, VERDICT_DENY, a->reason, a->agent, a->generation);
-	dentry = (struct dentry *)a->dentry;
-	inode = BPF_CORE_READ(dentry, d_inode);
-	e->dev = inode ? inode_dev(inode) : 0;
-	e->ino = inode ? BPF_CORE_READ(inode, i_ino) : 0;
+	e->dev = k.dev;
+	e->ino = k.ino;
 	e->op = a->op;
 	e->access = a->want;
 	e->target_pid = 0;

@@ -334,7 +334,8 @@ struct event_head {
 	__u32 pid;  /* tgid */
 	__u32 ppid; /* real parent's tgid */
 	__u32 uid;
-	__u32 pad;
+	__u32 count; /* 0: one event; else identical file denials this record stands for
+		      * (the daemon's report of what bpf/fs.bpf.c folded) */
 	char comm[WARDEN_COMM_LEN];
 };
 
@@ -371,6 +372,33 @@ struct file_event {
 	char path[WARDEN_FILE_PATH_LEN];
 };
 
+/*
+ * Identical file denials folded into reports (bpf/fs.bpf.c): the same
+ * process, file, access and verdict under the same policy. The kernel
+ * only adds to "folded"; the daemon reports what it added since its last
+ * sweep and deletes entries that stayed idle (user/daemon/repeats.c).
+ */
+#define WARDEN_REPEATS_MAX 4096
+
+struct repeat_key {
+	__u64 cgroup_id;
+	__u64 generation;
+	__u64 dev;
+	__u64 ino;
+	__u32 tgid;
+	__u32 agent;
+	__u32 op;
+	__u32 access;
+	__u32 reason;
+	__u32 uid;
+};
+
+struct repeat_count {
+	__u64 last_ns; /* CLOCK_BOOTTIME of the last denial folded (or reported) */
+	__u64 folded;  /* identical denials since the one reported, only ever added to */
+};
+
+_Static_assert(sizeof(struct repeat_key) == 56, "repeat_key layout");
 _Static_assert(sizeof(struct rule_key) == 32, "rule_key layout");
 _Static_assert(sizeof(union rule_value) == 32, "rule_value layout");
 _Static_assert(sizeof(struct agent_rule) == 32, "agent_rule layout");

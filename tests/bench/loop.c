@@ -23,10 +23,11 @@
  *   prints "OP NS_PER_OP FAILURES" for each of SAMPLES samples of ITERS calls
  *   after one untimed warm-up sample of ITERS/10 calls (caches, lazy binding).
  *
- *   loop rate PATH RATE SECONDS
+ *   loop rate PATH RATE SECONDS [PRODUCERS]
  *     denied opens paced at RATE a second (bursts each millisecond) for
  *     SECONDS: the event generator. Prints "rate RATE ATTEMPTS REFUSED NS".
- *     RATE 0 means as fast as possible.
+ *     RATE 0 means as fast as possible. PRODUCERS processes (default 1)
+ *     share RATE: one vCPU alone cannot make denials fast enough.
  *
  *   loop time CMD [ARGS...]
  *     runs CMD, prints "time NS STATUS": a workload timed from inside the
@@ -295,32 +296,26 @@ static int loops(int argc, char **argv)
 	return 0;
 }
 
-static int rate(char **argv)
+/* One producer: opens of path at target a second (0: flat out) until end. */
+static void produce(const char *path, long target, uint64_t end, long *attempts, long *refused)
 {
-	const char *path = argv[2];
-	long target = atol(argv[3]);
-	double seconds = atof(argv[4]);
-	long attempts = 0, refused = 0;
-	uint64_t t0 = now_ns(), end = t0 + (uint64_t)(seconds * 1e9);
 	struct timespec tick;
 
 	clock_gettime(CLOCK_MONOTONIC, &tick);
 	for (long ms = 1;; ms++) {
 		/* catch up to where the schedule says we should be, then sleep a tick */
-		long due = target ? (long)((double)target * ms / 1000) : attempts + 1000;
-		uint64_t t;
+		long due = target ? (long)((double)target * ms / 1000) : *attempts + 1000;
 
-		while (attempts < due) {
+		while (*attempts < due) {
 			int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-			attempts++;
+			(*attempts)++;
 			if (fd >= 0)
 				close(fd);
 			else
-				refused++;
+				(*refused)++;
 		}
-		t = now_ns();
-		if (t >= end)
+		if (now_ns() >= end)
 			break;
 		if (target) {
 			tick.tv_nsec += 1000000;
@@ -331,6 +326,38 @@ static int rate(char **argv)
 			clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &tick, NULL);
 		}
 	}
+}
+
+/* PRODUCERS processes share the rate: one CPU cannot make denials as fast as two. */
+static int rate(int argc, char **argv)
+{
+	const char *path = argv[2];
+	long target = atol(argv[3]), attempts = 0, refused = 0;
+	int producers = argc > 5 ? atoi(argv[5]) : 1, pipefd[2];
+	uint64_t t0 = now_ns(), end = t0 + (uint64_t)(atof(argv[4]) * 1e9);
+
+	if (producers < 1 || pipe(pipefd))
+		return 1;
+	for (int i = 1; i < producers; i++) {
+		if (fork() == 0) {
+			long counts[2] = { 0, 0 };
+
+			produce(path, target / producers, end, &counts[0], &counts[1]);
+			_exit(write(pipefd[1], counts, sizeof(counts)) == sizeof(counts) ? 0 : 1);
+		}
+	}
+	close(pipefd[1]);
+	produce(path, target / producers, end, &attempts, &refused);
+	for (int i = 1; i < producers; i++) {
+		long counts[2];
+
+		if (read(pipefd[0], counts, sizeof(counts)) == sizeof(counts)) {
+			attempts += counts[0];
+			refused += counts[1];
+		}
+	}
+	while (wait(NULL) > 0)
+		;
 	printf("rate %ld %ld %ld %llu\n", target, attempts, refused,
 	       (unsigned long long)(now_ns() - t0));
 	return 0;
@@ -351,13 +378,13 @@ int main(int argc, char **argv)
 	int ret = 2;
 
 	if (argc >= 5 && !strcmp(argv[1], "rate"))
-		ret = rate(argv);
+		ret = rate(argc, argv);
 	else if (argc >= 3 && !strcmp(argv[1], "time"))
 		ret = timed(argv);
 	else if (argc >= 5)
 		ret = loops(argc, argv);
 	if (ret == 2)
 		fprintf(stderr, "usage: loop ITERS SAMPLES OP PATH [OP PATH...] | "
-				"loop rate PATH RATE SECONDS | loop time CMD [ARGS...]\n");
+				"loop rate PATH RATE SECONDS [PRODUCERS] | loop time CMD [ARGS...]\n");
 	return ret;
 }

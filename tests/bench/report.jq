@@ -50,7 +50,8 @@ def W: 16;
   "",
   "Targets (reported, never enforced: the bench fails only when it cannot run)",
   ($r.targets[] | "  \(if .met == true then "met   " elif .met == false then "MISSED" else "n/a   " end)  \(.name): " +
-     (if (.name | test("ns")) then "\(.measured | human) vs \(.target | human)"
+     (if .measured == null then "not measured in this run"
+      elif (.name | test("ns")) then "\(.measured | human) vs \(.target | human)"
       elif (.name | test("events")) then "\(.measured // 0 | count)/s vs \(.target | count)/s"
       else "\(.measured | fixed(3)) vs \(.target | fixed(2))" end) +
      (if .met == false then
@@ -62,8 +63,8 @@ def W: 16;
   "Per-hook cost (kernel.bpf_stats_enabled, run time / run count over the loops; ns in this VM)",
   ("  program" | rpad(32)) + (["unmanaged", "default policy", "10k rules"] | map(lpad(22)) | add),
   ("" | rpad(32)) + ([range(3)] | map("runs" | lpad(12)) | map(. + ("avg" | lpad(10))) | add),
-  ($r.hooks.perProgram as $pp
-   | ([$pp[]] | map(keys) | add | unique) as $names
+  (($r.hooks.perProgram // {}) as $pp
+   | ([$pp[]] | map(keys) | add // [] | unique) as $names
    | $names[] as $p
    | select(([$pp[][$p].runs // 0] | add) > 0)
    | ("  " + $p | rpad(32)) + (["unmanaged", "std", "big"] | map($pp[.][$p] as $x
@@ -73,7 +74,7 @@ def W: 16;
   "Per call, warden against Landlock (ns in this VM)",
   ("" | rpad(32)) + (["BPF run time/call", "timed cost/call", "Landlock"] | map(lpad(22)) | add),
   ("" | rpad(32)) + (["default", "10k rules", "default", "10k rules"] | map(lpad(11)) | add) + ("timed cost/call" | lpad(22)),
-  ($r.hooks.vsLandlock[] |
+  (($r.hooks.vsLandlock // [])[] |
     ({ open: "  open+close, workspace", "open-denied": "  open, denied file", exec: "  fork+execve" }[.op] | rpad(32))
     + ([.wardenBpfNsPerCall.std, .wardenBpfNsPerCall.big, .wardenTimedNsPerCall.std, .wardenTimedNsPerCall.big]
        | map(human | lpad(11)) | add)
@@ -81,7 +82,8 @@ def W: 16;
   "  BPF run time/call: every warden program's run time in the window / calls; timed cost/call: configuration's",
   "  median minus none's (includes trampolines, event delivery and noise); Landlock has no per-hook accounting.",
   "",
-  "Events: a confined loop of denied opens at paced rates, \($r.events.steps | length) steps of \($r.events.stepSeconds) s each, to `warden events --follow --json`",
+  "Events: \($r.events.producers // 1) confined loop(s) of denied opens at paced rates, \($r.events.steps | length) steps of \($r.events.stepSeconds) s each, to `warden events --follow --json`",
+  "  (identical denials are folded in the kernel: \"delivered\" counts the denials the lines stand for, each line's \"count\" or 1)",
   ("  target/s" | rpad(12)) + (["generated/s", "delivered", "to stdout", "kernel drops", "sub. drops", "delivered/s", "lossless"] | map(lpad(13)) | add),
   ($r.events.steps[] | ("  " + (if .targetPerSec == 0 then "max" else (.targetPerSec | count) end) | rpad(12))
      + ([(.generatedPerSec | count), (.delivered | count), (.deliveredToStdout | count), (.droppedInKernel | count),
@@ -89,7 +91,7 @@ def W: 16;
          (if .lossless then "yes" else "NO" end)] | map(lpad(13)) | add)),
   "  highest rate without loss: \($r.events.maxLosslessPerSec // 0 | count)/s to the subscriber, \($r.events.maxLosslessToStdoutPerSec | count)/s to the daemon's stdout;",
   "  losses begin at \($r.events.dropsBeganAtPerSec // "-" | if type == "number" then count else . end)/s sustained for \($r.events.stepSeconds) s;",
-  "  best delivery rate to the subscriber: \($r.events.maxDeliveredPerSec | count)/s, one event per \(1e9 / $r.events.maxDeliveredPerSec | human), \(1e9 / $r.events.maxDeliveredPerSec / $r.results.open.configs.none.median | fixed(1)) times this VM's baseline open+close",
+  "  best delivery rate to the subscriber: \($r.events.maxDeliveredPerSec | count)/s, one event per \(1e9 / $r.events.maxDeliveredPerSec | human)\(if $r.results.open.configs.none.median then ", \(1e9 / $r.events.maxDeliveredPerSec / $r.results.open.configs.none.median | fixed(1)) times this VM's baseline open+close" else "" end)",
   "",
   ($r.resolver as $d
    | "Resolver: \(if $d.allowed then "allowed name \($d.allowed.queriesPerSec | count) queries/s (\($d.allowed.nsPerQuery | human) each, forwarded to a local upstream, \($d.allowed.failures) failed)" else "allowed name: not measured" end); \(if $d.refused then "refused name \($d.refused.queriesPerSec | count) queries/s (\($d.refused.nsPerQuery | human) each, \($d.refused.failures) failed)" else "refused name: not measured" end)\(if ($d.note // "") != "" then " [\($d.note)]" else "" end)"),

@@ -18,6 +18,7 @@
 #include "events.h"
 #include "jsonw.h"
 #include "net.h"
+#include "repeats.h"
 #include "json_assert.h"
 
 static void head(struct event_head *h, uint32_t type, uint32_t verdict, uint32_t reason)
@@ -274,6 +275,11 @@ static void test_every_event_type_written_as_json_c(void **state)
 		f.access = access;
 		json_object_put(written(&f, sizeof(f), "coder", 6, NULL));
 	}
+	f.head.count = 4000000000u; /* a report of folded denials */
+	o = written(&f, sizeof(f), "coder", 6, NULL);
+	assert_int_equal(json_object_get_int64(json_object_object_get(o, "count")), 4000000000LL);
+	json_object_put(o);
+	f.head.count = 0;
 	f.head.type = EVENT_PROCESS;
 	f.target_pid = -1;
 	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
@@ -303,6 +309,191 @@ static void test_every_event_type_written_as_json_c(void **state)
 	json_object_put(o);
 }
 
+
+/* ---- identical denials the kernel folded (daemon/repeats.c) ---- */
+
+static void denial(struct file_event *e, uint32_t pid, uint64_t ino, const char *leaf_first)
+{
+	memset(e, 0, sizeof(*e));
+	head(&e->head, EVENT_FILE, VERDICT_DENY, REASON_FS_DENIED_NAME);
+	e->head.pid = pid;
+	e->head.agent = 2;
+	e->head.ts_ns = 1000;
+	e->dev = 8;
+	e->ino = ino;
+	e->op = FILE_OP_OPEN_READ;
+	e->access = FS_READ;
+	snprintf(e->path, sizeof(e->path), "%s", leaf_first);
+	e->path_len = strlen(e->path);
+}
+
+static void test_repeat_key_is_what_the_kernel_folds(void **state)
+{
+	struct file_event e;
+	struct repeat_key k, k2;
+
+	denial(&e, 10, 99, ".env/ws/");
+	assert_true(repeat_key_of(&e, &k));
+	assert_int_equal(k.tgid, 10);
+	assert_int_equal(k.ino, 99);
+	assert_int_equal(k.cgroup_id, 77);
+	assert_int_equal(k.generation, 3);
+	assert_int_equal(k.reason, REASON_FS_DENIED_NAME);
+	/* every field that tells two denials apart is in the key */
+	e.access = FS_READ | FS_WRITE;
+	assert_true(repeat_key_of(&e, &k2));
+	assert_memory_not_equal(&k, &k2, sizeof(k));
+	/* nothing is folded without an inode (a denied create: two names would look alike) */
+	e.ino = 0;
+	assert_false(repeat_key_of(&e, &k));
+	/* nor what is not a file denial */
+	denial(&e, 10, 99, ".env/ws/");
+	e.head.type = EVENT_PROCESS;
+	assert_false(repeat_key_of(&e, &k));
+	denial(&e, 10, 99, ".env/ws/");
+	e.head.verdict = VERDICT_ALLOW;
+	assert_false(repeat_key_of(&e, &k));
+}
+
+static void test_repeat_report_is_the_remembered_denial_with_its_count(void **state)
+{
+	static struct file_event e, out;
+	struct repeats r = { 0 };
+	struct repeat_key k;
+	json_object *o;
+
+	denial(&e, 10, 99, ".env/ws/");
+	repeats_remember(&r, &e);
+	assert_true(repeat_key_of(&e, &k));
+	repeats_report(&r, &k, 41, 5000, &out);
+	assert_int_equal(out.head.count, 41);
+	assert_int_equal(out.head.ts_ns, 5000); /* when the last of them was refused */
+	o = event_to_json(&out, sizeof(out), "coder", 1);
+	assert_string_equal(get_str(o, "path"), "/ws/.env");
+	assert_int_equal(get_int(o, "count"), 41);
+	assert_string_equal(get_str(o, "comm"), "make");
+	json_object_put(o);
+
+	/* another process's denial of the same file is not its report */
+	denial(&e, 11, 99, ".other/ws/");
+	repeats_remember(&r, &e);
+	repeats_report(&r, &k, 41, 5000, &out);
+	assert_int_equal(out.head.pid, 10);
+	repeats_free(&r);
+}
+
+static void test_repeat_report_without_its_denial_is_made_of_the_key(void **state)
+{
+	static struct file_event out;
+	struct repeats r = { 0 };
+	struct repeat_key k = { .cgroup_id = 5, .generation = 9, .dev = 8, .ino = 99, .tgid = 12,
+				.agent = 2, .op = FILE_OP_OPEN_WRITE, .access = FS_WRITE,
+				.reason = REASON_FS_DENIED, .uid = 1000 };
+	json_object *o;
+
+	/* a daemon that restarted never saw the reported one: what is known still counts */
+	repeats_report(&r, &k, 7, 2, &out);
+	o = event_to_json(&out, sizeof(out), "coder", 1);
+	assert_string_equal(get_str(o, "type"), "file");
+	assert_string_equal(get_str(o, "verdict"), "deny");
+	assert_string_equal(get_str(o, "path"), "");
+	assert_int_equal(get_int(o, "pid"), 12);
+	assert_int_equal(get_int(o, "ino"), 99);
+	assert_int_equal(get_int(o, "count"), 7);
+	assert_string_equal(get_str(o, "access"), "write");
+	json_object_put(o);
+}
+
+struct reports {
+	int n;
+	uint64_t total;
+	struct file_event last;
+};
+
+static void collect(void *ctx, const struct file_event *report)
+{
+	struct reports *got = ctx;
+
+	got->n++;
+	got->total += report->head.count;
+	got->last = *report;
+}
+
+static void test_repeats_report_each_count_once(void **state)
+{
+	static struct file_event a, b;
+	struct repeats r = { 0 };
+	struct repeat_seen seen[2];
+	struct reports got = { 0 };
+	size_t doomed;
+
+	denial(&a, 10, 99, ".env/ws/");
+	denial(&b, 11, 98, "key/ws/");
+	repeats_remember(&r, &a);
+	repeats_remember(&r, &b);
+	assert_true(repeat_key_of(&a, &seen[0].key));
+	assert_true(repeat_key_of(&b, &seen[1].key));
+
+	/* a: 500 folded, b: none (one denial, already an event) */
+	seen[0].count = (struct repeat_count){ .last_ns = 9000, .folded = 500 };
+	seen[1].count = (struct repeat_count){ .last_ns = 1000, .folded = 0 };
+	doomed = repeats_account(&r, seen, 2, 10000, false, collect, &got);
+	assert_int_equal(got.n, 1);
+	assert_int_equal(got.total, 500);
+	assert_int_equal(got.last.head.pid, 10);
+	assert_int_equal(got.last.head.ts_ns, 9000);
+	assert_int_equal(doomed, 0);
+
+	/* the kernel's count goes on: only what it added since is reported */
+	seen[0].count = (struct repeat_count){ .last_ns = 19000, .folded = 520 };
+	seen[1].count = (struct repeat_count){ .last_ns = 1000, .folded = 0 };
+	doomed = repeats_account(&r, seen, 2, 20000, false, collect, &got);
+	assert_int_equal(got.n, 2);
+	assert_int_equal(got.total, 520);
+	/* nothing new: no report */
+	doomed = repeats_account(&r, seen, 2, 30000, false, collect, &got);
+	assert_int_equal(got.n, 2);
+
+	/* idle for REPEAT_IDLE_NS: to be deleted; what the deletion found is reported too */
+	seen[0].count = (struct repeat_count){ .last_ns = 19000, .folded = 520 };
+	seen[1].count = (struct repeat_count){ .last_ns = 1000, .folded = 0 };
+	doomed = repeats_account(&r, seen, 2, 19000 + REPEAT_IDLE_NS, false, collect, &got);
+	assert_int_equal(doomed, 2);
+	assert_int_equal(got.n, 2);
+	seen[0].count.folded = 523; /* three more before the delete */
+	repeats_retire(&r, seen, doomed, collect, &got);
+	assert_int_equal(got.n, 3);
+	assert_int_equal(got.total, 523);
+	assert_int_equal(r.used, 0);
+	repeats_free(&r);
+}
+
+static void test_repeats_forget_what_the_kernel_does_not_hold(void **state)
+{
+	static struct file_event e;
+	struct repeats r = { 0 };
+	struct repeat_seen seen = { 0 };
+	struct reports got = { 0 };
+
+	/* 3000 denials the kernel could not open an entry for (its map was full) */
+	for (uint32_t i = 0; i < 3000; i++) {
+		denial(&e, 10, 1000 + i, ".env/ws/");
+		repeats_remember(&r, &e);
+	}
+	assert_int_equal(r.used, 3000);
+	denial(&e, 10, 1000 + 1234, ".env/ws/");
+	assert_true(repeat_key_of(&e, &seen.key));
+	seen.count = (struct repeat_count){ .last_ns = 5, .folded = 2 };
+	repeats_account(&r, &seen, 1, 10, false, collect, &got);
+	assert_int_equal(r.used, 1); /* only the one the kernel holds is left */
+	assert_int_equal(got.total, 2);
+	assert_string_equal(got.last.path, ".env/ws/");
+	assert_int_equal(got.last.ino, 1000 + 1234);
+	/* at exit, everything goes: all are to be deleted */
+	assert_int_equal(repeats_account(&r, &seen, 1, 11, true, collect, &got), 1);
+	repeats_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -313,6 +504,11 @@ int main(void)
 		cmocka_unit_test(test_format_line),
 		cmocka_unit_test(test_writer_escapes_as_json_c),
 		cmocka_unit_test(test_every_event_type_written_as_json_c),
+		cmocka_unit_test(test_repeat_key_is_what_the_kernel_folds),
+		cmocka_unit_test(test_repeat_report_is_the_remembered_denial_with_its_count),
+		cmocka_unit_test(test_repeat_report_without_its_denial_is_made_of_the_key),
+		cmocka_unit_test(test_repeats_report_each_count_once),
+		cmocka_unit_test(test_repeats_forget_what_the_kernel_does_not_hold),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

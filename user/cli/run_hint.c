@@ -43,7 +43,8 @@ static int count_once(const char *path, uint64_t run, long from)
 		    (uint64_t)json_object_get_uint64(v) == run &&
 		    json_object_object_get_ex(ev, "verdict", &v) &&
 		    !strcmp(json_object_get_string(v), "deny"))
-			n++;
+			/* a report of folded denials stands for count of them */
+			n += json_object_object_get_ex(ev, "count", &v) ? json_object_get_int(v) : 1;
 		json_object_put(ev);
 	}
 	fclose(f);

@@ -169,6 +169,32 @@ int daemon_reload(struct daemon *d, const char *file, char *err, size_t errlen)
  * published as they are; a hold and a network "ask" build an object first,
  * for the approval they start.
  */
+/* A record that is not a hold or a network ask: formatted and published at once. */
+static void publish_record(struct daemon *d, const void *data, size_t len, const char *agent)
+{
+	jsonw_reset(&d->line);
+	if (event_write_json(&d->line, data, len, agent, d->seq + 1, net_event_name(d->net, data, len)))
+		return;
+	d->seq++;
+	publish_line(d, agent, d->line.buf, d->line.len, NULL);
+}
+
+static void publish_repeats(void *ctx, const struct file_event *report)
+{
+	struct daemon *d = ctx;
+
+	publish_record(d, report, sizeof(*report), agent_ids_name(&d->ids, report->head.agent));
+}
+
+/* What the kernel folded of identical file denials since the last tick (all: at exit, and deleted). */
+static void sweep_repeats(struct daemon *d, bool all)
+{
+	int fd = enforcer_map_fd(d->enforcer, "warden_repeats");
+
+	if (fd >= 0)
+		repeats_sweep(&d->repeats, fd, boottime_ns(), all, publish_repeats, d);
+}
+
 static int on_event(void *ctx, void *data, size_t len)
 {
 	struct daemon *d = ctx;
@@ -180,17 +206,18 @@ static int on_event(void *ctx, void *data, size_t len)
 	if (len < sizeof(*h) || h->agent == WARDEN_AGENT_SELFTEST)
 		return 0;
 	agent = agent_ids_name(&d->ids, h->agent);
+	hold = h->type == EVENT_EXEC && h->verdict == VERDICT_HOLD;
+	net_ask = h->type == EVENT_NET && h->reason == REASON_NET_ASK;
+	if (!hold && !net_ask) {
+		if (h->type == EVENT_FILE && len >= sizeof(struct file_event))
+			repeats_remember(&d->repeats, data);
+		publish_record(d, data, len, agent);
+		return 0;
+	}
 	jsonw_reset(&d->line);
 	if (event_write_json(&d->line, data, len, agent, d->seq + 1,
 			     net_event_name(d->net, data, len)))
 		return 0;
-	hold = h->type == EVENT_EXEC && h->verdict == VERDICT_HOLD;
-	net_ask = h->type == EVENT_NET && h->reason == REASON_NET_ASK;
-	if (!hold && !net_ask) {
-		d->seq++;
-		publish_line(d, agent, d->line.buf, d->line.len, NULL);
-		return 0;
-	}
 	ev = json_tokener_parse(d->line.buf);
 	if (!ev)
 		return 0;
@@ -325,6 +352,7 @@ static int run_loop(struct daemon *d)
 					sweep_cgroups(d);
 					reresolve_if_due(d);
 					net_tick(d->net);
+					sweep_repeats(d, false);
 				}
 			} else if (fd == d->listen_fd) {
 				accept_clients(d);
@@ -343,6 +371,8 @@ static int run_loop(struct daemon *d)
 		}
 	}
 	ring_buffer__consume(d->ring); /* what arrived before the stop */
+	sweep_repeats(d, true);
+	events_flush(d);
 	return 0;
 }
 
@@ -355,6 +385,7 @@ static void daemon_cleanup(struct daemon *d)
 		enforcer_heartbeat(d->enforcer, 0);
 	}
 	events_close(d);
+	repeats_free(&d->repeats);
 	ring_buffer__free(d->ring);
 	if (d->listen_fd >= 0) {
 		close(d->listen_fd);

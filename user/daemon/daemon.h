@@ -23,6 +23,7 @@
 #include "compile.h"
 #include "paths.h"
 #include "policy.h"
+#include "repeats.h"
 #include "sandbox.h"
 #include "warden.h"
 
@@ -96,6 +97,7 @@ struct daemon {
 	struct subscriber *subscribers;
 	size_t n_subscribers;
 	uint64_t subscriber_drops;
+	struct repeats repeats; /* identical file denials the kernel folded */
 	bool stop;
 	bool unload; /* `warden unload`: remove the pins on the way out */
 	/*

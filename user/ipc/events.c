@@ -99,6 +99,8 @@ static void write_head(struct jsonw *w, const struct event_head *h, const char *
 	jsonw_kv_string(w, "reason", reason_name(h->reason));
 	jsonw_kv_uint(w, "generation", h->generation);
 	jsonw_kv_uint(w, "cgroup", h->cgroup_id);
+	if (h->count)
+		jsonw_kv_uint(w, "count", h->count); /* a report of folded denials */
 }
 
 /*
@@ -233,8 +235,9 @@ static void write_file(struct jsonw *w, const struct file_event *e, const char *
 	write_head(w, &e->head, e->head.type == EVENT_FILE ? "file" : "process", agent, seq);
 	jsonw_kv_string(w, "op", file_op_name(e->op));
 	if (e->head.type == EVENT_FILE) {
+		/* no names at all: a report of folded denials whose first the daemon never saw */
 		reverse_components(e->path, strnlen(e->path, len), path, sizeof(path));
-		jsonw_kv_string(w, "path", path);
+		jsonw_kv_string(w, "path", e->path_len ? path : "");
 		jsonw_kv_string(w, "access",
 				(e->access & FS_WRITE) ? ((e->access & FS_READ) ? "read,write" : "write")
 						       : "read");
@@ -317,6 +320,8 @@ void event_format_line(json_object *ev, char *out, size_t len)
 	n = add_field(out, len, n, " comm=", json_get_string(ev, "comm", ""));
 	n = add_field(out, len, n, " path=", json_get_string(ev, "path", ""));
 	n = add_field(out, len, n, " reason=", json_get_string(ev, "reason", ""));
+	if (json_object_object_get_ex(ev, "count", NULL))
+		n = add_field(out, len, n, " count=", json_get_string(ev, "count", ""));
 	if (json_object_object_get_ex(ev, "addr", NULL)) {
 		n = add_field(out, len, n, " proto=", json_get_string(ev, "proto", ""));
 		n = add_field(out, len, n, " dest=", json_get_string(ev, "addr", ""));
