@@ -144,6 +144,33 @@ static __always_inline void *event_reserve(__u64 size, enum counter what)
 	return e;
 }
 
+/*
+ * Waking the daemon is most of what an event costs the task that made it
+ * (an irq_work, a reschedule, under emulation more than the record): an
+ * ordinary record waits for the daemon's next loop turn, at most
+ * DRAIN_MS (user/daemon/daemon.c) away, unless the ring is filling up.
+ * Holds and network asks wake it at once (event_submit_urgent): a
+ * process is stopped until it answers.
+ */
+#define RING_WAKE_MARK (WARDEN_RINGBUF_SIZE / 8)
+
+static __always_inline __u64 ring_wakeup(void)
+{
+	return bpf_ringbuf_query(&warden_events, BPF_RB_AVAIL_DATA) > RING_WAKE_MARK
+		       ? BPF_RB_FORCE_WAKEUP
+		       : BPF_RB_NO_WAKEUP;
+}
+
+static __always_inline void event_submit(void *e)
+{
+	bpf_ringbuf_submit(e, ring_wakeup());
+}
+
+static __always_inline void event_submit_urgent(void *e)
+{
+	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
+}
+
 /* Fills the fields every event carries. */
 static __always_inline void fill_event_head(struct event_head *h, __u32 type, __u32 verdict,
 					    __u32 reason, __u32 agent, __u64 generation)
@@ -190,7 +217,7 @@ static __always_inline void emit_process_denial(__u32 agent, __u32 op, __u32 rea
 	e->target_pid = target_pid;
 	e->path_len = 0;
 	e->path[0] = '\0';
-	bpf_ringbuf_submit(e, 0);
+	event_submit(e);
 }
 
 /* Kernel dev_t of an inode's filesystem and its number: a file's identity. */

@@ -203,7 +203,7 @@ static __always_inline void emit_exec(struct linux_binprm *bprm, struct file *fi
 	e->script_dev = 0;
 	e->script_ino = 0;
 	fill_exec(e, bprm, file, verdict, reason, agent, generation);
-	bpf_ringbuf_submit(e, 0);
+	event_submit(e);
 }
 
 /*
@@ -444,7 +444,7 @@ int BPF_PROG(exec_bprm_committed_creds, struct linux_binprm *bprm)
 		return 0;
 	}
 	if (bpf_map_update_elem(&warden_held, &tgid, &h, BPF_ANY) ||
-	    bpf_ringbuf_output(&warden_events, e, sizeof(*e), 0)) {
+	    bpf_ringbuf_output(&warden_events, e, sizeof(*e), BPF_RB_FORCE_WAKEUP)) {
 		bpf_map_delete_elem(&warden_held, &tgid);
 		count(COUNTER_EVENTS_DROPPED);
 		count(COUNTER_EXEC_DENIED);

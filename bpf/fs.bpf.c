@@ -282,7 +282,7 @@ __noinline int fs_deny(struct fs_access *a)
 	e->access = a->want;
 	e->target_pid = 0;
 	e->path_len = path_names(e->path, dentry, (struct vfsmount *)a->vfsmnt);
-	bpf_ringbuf_submit(e, 0);
+	event_submit(e);
 	return -EPERM;
 }
 

@@ -68,7 +68,7 @@ static __always_inline void emit_ipc(__u32 agent, enum ipc_what what, __u64 key)
 	default: __builtin_memcpy(e->path, "sysv-ipc/", 10); break;
 	}
 	e->path_len = 10;
-	bpf_ringbuf_submit(e, 0);
+	event_submit(e);
 }
 
 static __always_inline bool host_ipc_namespace(void)
@@ -162,7 +162,7 @@ static __always_inline void emit_shm(__u32 agent, __u32 op, struct dentry *dentr
 	e->access = 0;
 	e->target_pid = 0;
 	e->path_len = path_names(e->path, dentry, mnt);
-	bpf_ringbuf_submit(e, 0);
+	event_submit(e);
 }
 
 /*

@@ -123,7 +123,10 @@ static __always_inline void emit_net(struct cgroup_agent *ca, void *rules, __u32
 	e->path_len = 0;
 	e->pad = 0;
 	e->path[0] = '\0';
-	bpf_ringbuf_submit(e, 0);
+	if (reason == REASON_NET_ASK)
+		event_submit_urgent(e); /* an approval request: a person may be waiting */
+	else
+		event_submit(e);
 }
 
 /* An address entry that is live; one-connection approvals are used up. */
@@ -398,7 +401,7 @@ static __always_inline int judge_unix(struct sock *other, __u32 op)
 		e->path_len = len;
 		e->pad = 0;
 		count(COUNTER_NET_DENIED);
-		bpf_ringbuf_submit(e, 0);
+		event_submit(e);
 		return -EPERM;
 	}
 	/* no room for an event: judge all the same, and count the drop */

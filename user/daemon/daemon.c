@@ -191,6 +191,8 @@ static void sweep_repeats(struct daemon *d, bool all)
 {
 	int fd = enforcer_map_fd(d->enforcer, "warden_repeats");
 
+	/* first the records still in the ring: a report is made of the denial it repeats */
+	ring_buffer__consume(d->ring);
 	if (fd >= 0)
 		repeats_sweep(&d->repeats, fd, boottime_ns(), all, publish_repeats, d);
 }
@@ -330,11 +332,19 @@ static int setup_loop(struct daemon *d)
 	return err;
 }
 
+/*
+ * Ordinary ring-buffer records do not wake the daemon (bpf/common.bpf.h
+ * ring_wakeup): each turn of the loop drains the ring, and a turn comes at
+ * least every DRAIN_MS. Holds, network asks and a ring an eighth full wake
+ * it at once.
+ */
+#define DRAIN_MS 25
+
 static int run_loop(struct daemon *d)
 {
 	while (!d->stop) {
 		struct epoll_event evs[8];
-		int n = epoll_wait(d->epoll_fd, evs, 8, -1);
+		int n = epoll_wait(d->epoll_fd, evs, 8, DRAIN_MS);
 
 		if (n < 0 && errno != EINTR)
 			return -errno;
@@ -367,8 +377,9 @@ static int run_loop(struct daemon *d)
 			} else if (!approvals_on_pidfd(d, fd)) {
 				epoll_ctl(d->epoll_fd, EPOLL_CTL_DEL, fd, NULL); /* a stale pidfd */
 			}
-			events_flush(d);
 		}
+		ring_buffer__consume(d->ring); /* no syscall when empty: the ring is mapped */
+		events_flush(d); /* one write per sink a turn; a slow subscriber's backlog too */
 	}
 	ring_buffer__consume(d->ring); /* what arrived before the stop */
 	sweep_repeats(d, true);
