@@ -22,6 +22,9 @@ struct fs_builder {
 	struct fs_summary *sum;
 	char *err;
 	size_t errlen;
+	/* the directory of the last file resolved: lists name many files of one directory */
+	char parent[PATH_MAX];
+	int parent_fd;
 };
 
 static int push_fs(struct fs_builder *b, uint32_t kind, uint64_t dev, uint64_t ino,
@@ -39,22 +42,51 @@ static int push_fs(struct fs_builder *b, uint32_t kind, uint64_t dev, uint64_t i
  * directory an O_PATH descriptor holds the inode in memory, because
  * overlayfs without xino hands out a new number when an evicted directory
  * inode is read back. Files keep their numbers (and are far more
- * numerous): they are not held.
+ * numerous): they are not held, and cost one statx each. A directory's
+ * identity is the descriptor's, not the first statx's: a directory
+ * renamed in between is judged by what is held.
  */
-static int pin_identity(struct fs_builder *b, const char *path, struct file_id *id,
-			struct stat *st)
+/*
+ * A file's identity, resolved relative to its parent directory when that
+ * was the last one's too: a 100,000-file list costs one short lookup a
+ * file, not a walk from the root. The parent is held (O_PATH) only while
+ * the compile runs.
+ */
+static int identity_in_parent(struct fs_builder *b, const char *path, struct file_id *id,
+			      bool *is_dir)
 {
-	int fd = open(path, O_PATH | O_CLOEXEC), ret;
+	const char *slash = strrchr(path, '/');
+	size_t dir_len = slash ? (size_t)(slash - path) : 0;
 
-	if (fd < 0)
-		return -errno;
-	ret = fstat(fd, st) ? -errno : file_identity_fd(fd, id);
-	if (!ret && S_ISDIR(st->st_mode)) {
-		ret = compiled_pin(b->out, fd);
-		if (!ret)
-			return 0;
+	if (!slash || !slash[1] || dir_len == 0 || dir_len >= sizeof(b->parent))
+		return file_identity_type(AT_FDCWD, path, id, is_dir);
+	if (b->parent_fd < 0 || strncmp(b->parent, path, dir_len) || b->parent[dir_len]) {
+		if (b->parent_fd >= 0)
+			close(b->parent_fd);
+		memcpy(b->parent, path, dir_len);
+		b->parent[dir_len] = '\0';
+		b->parent_fd = open(b->parent, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (b->parent_fd < 0)
+			return file_identity_type(AT_FDCWD, path, id, is_dir); /* its error */
 	}
-	close(fd);
+	return file_identity_type(b->parent_fd, slash + 1, id, is_dir);
+}
+
+static int pin_identity(struct fs_builder *b, const char *path, struct file_id *id,
+			bool *is_dir)
+{
+	int fd, ret = identity_in_parent(b, path, id, is_dir);
+
+	if (ret || !*is_dir)
+		return ret;
+	fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOTDIR ? -EAGAIN : -errno;
+	ret = file_identity_fd(fd, id);
+	if (!ret)
+		ret = compiled_pin(b->out, fd);
+	if (ret)
+		close(fd);
 	return ret;
 }
 
@@ -66,8 +98,8 @@ static int add_path(struct fs_builder *b, const char *path, uint32_t access, boo
 		    const char *what)
 {
 	struct file_id id;
-	struct stat st;
-	int ret = pin_identity(b, path, &id, &st);
+	bool is_dir;
+	int ret = pin_identity(b, path, &id, &is_dir);
 
 	if (ret == -ENOENT && !required)
 		return 0;
@@ -76,10 +108,9 @@ static int add_path(struct fs_builder *b, const char *path, uint32_t access, boo
 			 ret == -ENOENT ? "no such file or directory" : strerror(-ret));
 		return ret;
 	}
-	if ((access & FS_DENY) && S_ISDIR(st.st_mode))
+	if ((access & FS_DENY) && is_dir)
 		b->sum->flags |= FS_HAS_DENY_DIRS;
-	return push_fs(b, S_ISDIR(st.st_mode) ? RULE_FS_DIR : RULE_FS_PATH, id.dev, id.ino, 0,
-		       access);
+	return push_fs(b, is_dir ? RULE_FS_DIR : RULE_FS_PATH, id.dev, id.ino, 0, access);
 }
 
 /*
@@ -104,10 +135,10 @@ static int add_deny_path(struct fs_builder *b, const char *path)
 			free(copy);
 			return -ENOMEM;
 		}
-		struct stat st;
+		bool is_dir;
 
 		dir = dirname(copy2);
-		if (!pin_identity(b, dir, &parent, &st)) {
+		if (!pin_identity(b, dir, &parent, &is_dir)) {
 			ret = push_fs(b, RULE_FS_CHILD, parent.dev, parent.ino,
 				      fs_name_hash(name, strlen(name), 0), FS_DENY);
 			b->sum->flags |= FS_HAS_CHILD;
@@ -300,7 +331,7 @@ int fs_compile(const struct policy *p, const struct agent_policy *a, uint32_t id
 	       struct compiled_policy *out, struct fs_summary *sum, char *err, size_t errlen)
 {
 	struct fs_builder b = { .p = p, .agent = id, .out = out, .sum = sum, .err = err,
-				.errlen = errlen };
+				.errlen = errlen, .parent_fd = -1 };
 	int ret = 0;
 
 	memset(sum, 0, sizeof(*sum));
@@ -331,5 +362,7 @@ int fs_compile(const struct policy *p, const struct agent_policy *a, uint32_t id
 						: add_pattern(&b, a->fs.deny.v[i]);
 	if (ret == -ENOMEM)
 		snprintf(err, errlen, "%s: out of memory", p->path);
+	if (b.parent_fd >= 0)
+		close(b.parent_fd);
 	return ret;
 }

@@ -182,6 +182,26 @@ int file_identity_fd_of(int fd, int pid, struct file_id *id)
 	return mount_dev_in((int)stx.stx_mnt_id, &id->dev, mountinfo);
 }
 
+int file_identity_type(int dirfd, const char *path, struct file_id *id, bool *is_dir)
+{
+	struct statx stx;
+
+	if (statx(dirfd, path, AT_STATX_SYNC_AS_STAT, STATX_TYPE | STATX_INO | STATX_MNT_ID, &stx))
+		return -errno;
+	*is_dir = S_ISDIR(stx.stx_mode);
+	if (!(stx.stx_mask & STATX_MNT_ID)) {
+		int fd = openat(dirfd, path, O_PATH | O_CLOEXEC), err;
+
+		if (fd < 0)
+			return -errno;
+		err = file_identity_fd(fd, id);
+		close(fd);
+		return err;
+	}
+	id->ino = stx.stx_ino;
+	return mount_dev((int)stx.stx_mnt_id, &id->dev);
+}
+
 int file_identity(const char *path, struct file_id *id)
 {
 	int fd, err = statx_identity(AT_FDCWD, path, 0, id);

@@ -32,6 +32,8 @@ void resolve_cache_reset(void);
 /* Identity of the file at path, following symlinks; 0 or -errno. */
 int file_identity(const char *path, struct file_id *id);
 int file_identity_fd(int fd, struct file_id *id);
+/* The same in one statx (path relative to dirfd, or AT_FDCWD), and whether it is a directory. */
+int file_identity_type(int dirfd, const char *path, struct file_id *id, bool *is_dir);
 /* The same for an fd opened in process pid's mount namespace (its mounts may not be ours). */
 int file_identity_fd_of(int fd, int pid, struct file_id *id);
 
