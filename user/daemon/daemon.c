@@ -164,11 +164,6 @@ int daemon_reload(struct daemon *d, const char *file, char *err, size_t errlen)
 
 /* ---- events ---- */
 
-/*
- * A record from the ring buffer. Most are written straight to text and
- * published as they are; a hold and a network "ask" build an object first,
- * for the approval they start.
- */
 /* A record that is not a hold or a network ask: formatted and published at once. */
 static void publish_record(struct daemon *d, const void *data, size_t len, const char *agent)
 {
@@ -197,6 +192,11 @@ static void sweep_repeats(struct daemon *d, bool all)
 		repeats_sweep(&d->repeats, fd, boottime_ns(), all, publish_repeats, d);
 }
 
+/*
+ * A record from the ring buffer. Most are written straight to text and
+ * published as they are; a hold and a network "ask" build an object first,
+ * for the approval they start.
+ */
 static int on_event(void *ctx, void *data, size_t len)
 {
 	struct daemon *d = ctx;
