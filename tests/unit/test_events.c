@@ -494,6 +494,30 @@ static void test_repeats_forget_what_the_kernel_does_not_hold(void **state)
 	repeats_free(&r);
 }
 
+static void test_repeats_kernel_keys_keep_their_slots_in_a_flood(void **state)
+{
+	static struct file_event e;
+	struct repeats r = { 0 };
+	struct repeat_seen seen = { 0 };
+	struct reports got = { 0 };
+
+	/* more distinct denials than the kernel's map holds, none of them yet swept */
+	for (uint32_t i = 0; i < 2 * WARDEN_REPEATS_MAX; i++) {
+		denial(&e, 10, 100000 + i, ".env/ws/");
+		repeats_remember(&r, &e);
+	}
+	assert_int_equal(r.used, WARDEN_REPEATS_MAX);
+	/* a kernel key the daemon has no record of still gets its slot: reported once */
+	denial(&e, 99, 7, "key/ws/");
+	assert_true(repeat_key_of(&e, &seen.key));
+	seen.count = (struct repeat_count){ .last_ns = 5, .folded = 3 };
+	repeats_account(&r, &seen, 1, 10, false, collect, &got);
+	repeats_account(&r, &seen, 1, 20, false, collect, &got);
+	assert_int_equal(got.n, 1);
+	assert_int_equal(got.total, 3);
+	repeats_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -509,6 +533,7 @@ int main(void)
 		cmocka_unit_test(test_repeat_report_without_its_denial_is_made_of_the_key),
 		cmocka_unit_test(test_repeats_report_each_count_once),
 		cmocka_unit_test(test_repeats_forget_what_the_kernel_does_not_hold),
+		cmocka_unit_test(test_repeats_kernel_keys_keep_their_slots_in_a_flood),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

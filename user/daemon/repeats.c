@@ -6,7 +6,14 @@
 
 #include "repeats.h"
 
-#define SLOTS (2 * WARDEN_REPEATS_MAX)
+/*
+ * Remembered records take at most WARDEN_REPEATS_MAX slots (a flood of
+ * distinct denials while the kernel's map is full must not crowd out its
+ * keys), the kernel's keys at most as many again: every kernel key always
+ * finds a slot, so what was reported of it is never forgotten and
+ * reported twice.
+ */
+#define SLOTS (2 * WARDEN_REPEATS_MAX + 2)
 
 struct repeat_entry {
 	struct repeat_key key;
@@ -108,8 +115,13 @@ void repeats_remember(struct repeats *r, const struct file_event *e)
 	struct repeat_key k;
 	struct repeat_entry *en;
 
-	if (!repeat_key_of(e, &k) || !(en = find_or_add(r, &k)))
+	if (!repeat_key_of(e, &k))
+		return;
+	en = find(r, &k);
+	if (!en && r->used >= WARDEN_REPEATS_MAX)
 		return; /* its reports are then made of the key alone */
+	if (!en && !(en = find_or_add(r, &k)))
+		return;
 	/* what was reported stays: the kernel's count under k goes on until the sweep deletes it */
 	en->sweep = r->sweeps;
 	en->has_record = true;

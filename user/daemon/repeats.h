@@ -25,7 +25,7 @@ struct repeat_seen {
 };
 
 struct repeats {
-	struct repeat_entry **slots; /* open addressing, twice WARDEN_REPEATS_MAX */
+	struct repeat_entry **slots; /* open addressing, twice WARDEN_REPEATS_MAX and 2 */
 	size_t used;
 	uint64_t sweeps;
 	struct repeat_seen *seen; /* the sweep's scratch */
