@@ -38,15 +38,6 @@ static int push_fs(struct fs_builder *b, uint32_t kind, uint64_t dev, uint64_t i
 }
 
 /*
- * The identity of path, kept stable while the policy is in force: for a
- * directory an O_PATH descriptor holds the inode in memory, because
- * overlayfs without xino hands out a new number when an evicted directory
- * inode is read back. Files keep their numbers (and are far more
- * numerous): they are not held, and cost one statx each. A directory's
- * identity is the descriptor's, not the first statx's: a directory
- * renamed in between is judged by what is held.
- */
-/*
  * A file's identity, resolved relative to its parent directory when that
  * was the last one's too: a 100,000-file list costs one short lookup a
  * file, not a walk from the root. The parent is held (O_PATH) only while
@@ -72,6 +63,15 @@ static int identity_in_parent(struct fs_builder *b, const char *path, struct fil
 	return file_identity_type(b->parent_fd, slash + 1, id, is_dir);
 }
 
+/*
+ * The identity of path, kept stable while the policy is in force: for a
+ * directory an O_PATH descriptor holds the inode in memory, because
+ * overlayfs without xino hands out a new number when an evicted directory
+ * inode is read back. Files keep their numbers (and are far more
+ * numerous): they are not held, and cost one statx each. A directory's
+ * identity is the descriptor's, not the first statx's: a directory
+ * renamed in between is judged by what is held.
+ */
 static int pin_identity(struct fs_builder *b, const char *path, struct file_id *id,
 			bool *is_dir)
 {
@@ -81,7 +81,7 @@ static int pin_identity(struct fs_builder *b, const char *path, struct file_id *
 		return ret;
 	fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
-		return errno == ENOTDIR ? -EAGAIN : -errno;
+		return -errno; /* ENOTDIR: replaced by a file since the statx */
 	ret = file_identity_fd(fd, id);
 	if (!ret)
 		ret = compiled_pin(b->out, fd);
