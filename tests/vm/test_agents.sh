@@ -20,21 +20,29 @@
 # the human denies one (the injected binary) and approves the other, whose
 # output reaches the model. Without the sandbox, the plain policy: the
 # binary not allowed is refused at once.
+# Each session is its own agent of one policy (CLI sandboxed, CLI-host not),
+# with its own model server, so two run side by side on the VM's 2 vCPUs.
 #   AGENTS="claude codex gemini"  AGENT_MODES="sandbox no-sandbox"
-#   AGENT_DEBUG=1 shows each session's output and last events
-# Six sessions of real CLIs under emulation: about 4 minutes, 6 with the rest.
+#   AGENT_PARALLEL=2 sessions at a time; AGENT_DEBUG=1 shows each session's
+#   output and last events
+# Six sessions of real CLIs under emulation, two at a time: about 3 minutes.
 # vm-timeout: 900
 . "$(dirname "$0")/lib.sh"
 
-PORT=18080 EVIL=18081
 NPM_BIN=$(/tmp/.warden-checkout/scripts/install-agents.sh --print-bin)
 SERVER=/tmp/.warden-checkout/tests/vm/model_server.py
 KNOW=/srv/knowledge OTHER=/srv/agents/other CONF=/etc/warden/agents
 export WARDEN_PROFILES=/tmp/.warden-checkout/policy/profiles
+CLIS="claude codex gemini"
 
-declare -A PROFILE=([claude]=claude-code [codex]=codex [gemini]=gemini-cli)
 declare -A CONFIG=([claude]=.claude/settings.json [codex]=.codex/config.toml
 	[gemini]=.gemini/settings.json)
+# Each session is its own agent, so that sessions can run side by side under
+# one policy: CLI sandboxed, CLI-host with --no-sandbox; each with its own
+# model server (PORT) and attacker port (PORT + 1).
+declare -A PORT=([claude]=18080 [codex]=18082 [gemini]=18084
+	[claude-host]=18090 [codex-host]=18092 [gemini-host]=18094)
+agent_of() { if [ "$2" = sandbox ]; then echo "$1"; else echo "$1-host"; fi; }
 
 # npm puts global commands in /usr/local/bin (on the default PATH): so here
 for c in claude codex gemini; do
@@ -47,52 +55,61 @@ for c in claude codex gemini; do
 	ln -sfn "$(readlink -f "$NPM_BIN/$c")" /usr/local/bin/$c
 done
 
-rm -rf "$KNOW" "$OTHER" "$CONF" /srv/agents/claude /srv/agents/codex /srv/agents/gemini
-mkdir -p "$KNOW" "$OTHER" "$CONF"/{claude,codex,gemini}
+AGENTS_ALL="claude codex gemini claude-host codex-host gemini-host"
+rm -rf "$KNOW" "$OTHER" "$CONF" /srv/agents/*
+mkdir -p "$KNOW" "$OTHER"
 echo "KNOWLEDGE-FACT-7" >"$KNOW/facts.txt"
 echo "OTHER-AGENT-SECRET" >"$OTHER/secret.txt"
 chmod -R a+rX "$KNOW"
-echo '{ "permissions": { "defaultMode": "default" }, "env": {} }' >"$CONF/claude/settings.json"
-cat >"$CONF/codex/config.toml" <<EOF
+for agent in $AGENTS_ALL; do # each agent's runtime config, pointing at its model server
+	mkdir -p "$CONF/$agent" "/srv/agents/$agent"
+	case $agent in
+	claude*) echo '{ "permissions": { "defaultMode": "default" }, "env": {} }' \
+		>"$CONF/$agent/settings.json" ;;
+	codex*) cat >"$CONF/$agent/config.toml" <<TOML ;;
 model = "gpt-test"
 model_provider = "warden-test"
 [model_providers.warden-test]
 name = "the scripted model of tests/vm/test_agents.sh"
-base_url = "http://127.0.0.1:$PORT/v1"
+base_url = "http://127.0.0.1:${PORT[$agent]}/v1"
 wire_api = "responses"
-EOF
-echo '{ "security": { "auth": { "selectedType": "gemini-api-key" } } }' \
-	>"$CONF/gemini/settings.json"
+TOML
+	gemini*) echo '{ "security": { "auth": { "selectedType": "gemini-api-key" } } }' \
+		>"$CONF/$agent/settings.json" ;;
+	esac
+done
 chmod 644 "$CONF"/*/* # root's, readable: the agent reads them, never writes them
 sha256sum "$CONF"/*/* >"$WORK/config.sha256"
 
-policy() { # ASK: the policy file, one agent per CLI and one other
-	local ask=$1
-	jq -n --arg ask "$ask" --arg conf "$CONF" --arg know "$KNOW" --arg other "$OTHER" \
-		--arg egress "127.0.0.1:$PORT" '
-	def agent(name; profile; file): { (name): ({
-		profile: profile, workspace: "/srv/agents/\(name)",
-		binds: ["\($know):/knowledge:ro"], fs: { readOnly: [$know] },
-		homeFiles: ["\($conf)/\(name)/\(file | split("/") | last):\(file)"],
-		network: { egress: [$egress] } }
-		+ (if $ask == "on-miss" then { exec: { ask: "on-miss", askTimeout: "60s" } } else {} end)) };
-	{ version: 1, agents: (agent("claude"; "claude-code"; ".claude/settings.json")
-		+ agent("codex"; "codex"; ".codex/config.toml")
-		+ agent("gemini"; "gemini-cli"; ".gemini/settings.json")
-		+ { other: { workspace: $other } }) }'
-}
-policy off >"$WORK/policy.json"
-policy on-miss >"$WORK/ask.json"
-check_status "warden check accepts the policy of profiles, workspaces, binds and egress" 0 \
-	"$WARDEN" check "$WORK/policy.json"
+# the policy: one agent a session (sandboxed ones ask "on-miss") and one other
+jq -n --arg conf "$CONF" --arg know "$KNOW" --arg other "$OTHER" \
+	--argjson port "$(for a in "${!PORT[@]}"; do echo "{\"$a\": ${PORT[$a]}}"; done | jq -s add)" '
+def agent(name; profile; file; ask): { (name): ({
+	profile: profile, workspace: "/srv/agents/\(name)",
+	binds: ["\($know):/knowledge:ro"], fs: { readOnly: [$know] },
+	homeFiles: ["\($conf)/\(name)/\(file | split("/") | last):\(file)"],
+	network: { egress: ["127.0.0.1:\($port[name])"] } }
+	+ (if ask then { exec: { ask: "on-miss", askTimeout: "60s" } } else {} end)) };
+def cli(name; profile; file): agent(name; profile; file; true) + agent("\(name)-host"; profile; file; false);
+{ version: 1, agents: (cli("claude"; "claude-code"; ".claude/settings.json")
+	+ cli("codex"; "codex"; ".codex/config.toml")
+	+ cli("gemini"; "gemini-cli"; ".gemini/settings.json")
+	+ { other: { workspace: $other } }) }' >"$WORK/policy.json"
+# the check reads (cold, under emulation) what the daemon's first load reads too: side by side
+"$WARDEN" check "$WORK/policy.json" >"$WORK/check.out" 2>&1 &
+CHECK_PID=$!
 start_daemon "$WORK/policy.json" || { finish; exit 1; }
+wait $CHECK_PID
+CHECK_RC=$?
+check "warden check accepts the policy of profiles, workspaces, binds and egress" \
+	sh -c "[ $CHECK_RC = 0 ] || { cat '$WORK/check.out'; false; }"
 
-# script CLI MODE: the model's script for one session
+# script CLI MODE AGENT: the model's script for one session
 script() {
 	local know=/knowledge
 	[ "$2" = no-sandbox ] && know=$KNOW
 	jq -n --arg know "$know" --arg other "$OTHER" --arg conf "${CONFIG[$1]}" \
-		--arg evil "$EVIL" --arg final "FINAL-ANSWER-$1" --arg mode "$2" '
+		--arg evil "$((PORT[$3] + 1))" --arg final "FINAL-ANSWER-$1" --arg mode "$2" '
 	{ steps: ([
 	  { id: "git", cmd: "git init -q . && git -c user.name=agent -c user.email=agent@example.com commit -q --allow-empty -m first && git log --format=LEGIT-GIT-%s" },
 	  { id: "python", cmd: "python3 -c \"print(\u0027LEGIT-PY-\u0027 + str(6 * 7))\"" },
@@ -108,143 +125,177 @@ script() {
 	final: $final }'
 }
 
-# result ID: what the CLI sent back for that step
-result() { jq -r --arg id "$1" 'select(.id == $id) | .result' "$WORK/model.log" 2>/dev/null; }
-has_result() { result "$1" | grep -q .; }
-result_has() { result "$1" | grep -q -- "$2"; }
-result_lacks() { has_result "$1" && ! result "$1" | grep -q -- "$2"; }
-
-start_server() {
-	rm -f "$WORK/model.log" "$WORK/evil.log"
-	python3 "$SERVER" --port $PORT --script "$WORK/script.json" --log "$WORK/model.log" \
-		--attacker $EVIL --attacker-log "$WORK/evil.log" >/dev/null 2>&1 &
-	SERVER_PID=$!
-	for _ in $(seq 100); do # bash's own connect: a python3 a try cost a second here
-		(exec 3<>/dev/tcp/127.0.0.1/$PORT) 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
+# approve AGENT DIR: the human, while AGENT's session runs: arch is approved,
+# uname denied, anything else held is denied and noted. Reads the hold events
+# as the daemon writes them (polling the queue took CPU from the sessions).
+approve() {
+	local agent=$1 d=$2 id path held='' refused=''
+	while read -r id path; do
+		[ "$id" = "$held" ] || [ "$id" = "$refused" ] && continue
+		if [ "$path" = /usr/bin/arch ] && [ -z "$held" ]; then
+			held=$id
+			echo "$id" >"$d/held"
+			"$WARDEN" approve "$id" >/dev/null
+		elif [ "$path" = /usr/bin/uname ] && [ -z "$refused" ]; then
+			refused=$id
+			echo "$id" >"$d/refused"
+			"$WARDEN" deny "$id" >/dev/null
+		else
+			echo "$path" >>"$d/other_held"
+			"$WARDEN" deny "$id" >/dev/null
+		fi
+	done < <(tail -n +1 --pid="$(cat "$d/pid")" -F "$EVENTS" 2>/dev/null |
+		jq --unbuffered -r --arg agent "$agent" 'select(.type == "exec" and .verdict == "hold"
+			and .approval and .agent == $agent) | "\(.approval) \(.path)"')
 }
-stop_server() { kill "$SERVER_PID" 2>/dev/null; wait "$SERVER_PID" 2>/dev/null; }
 
-# session CLI MODE: runs the CLI under warden run; rc in $RC, output in $OUT
+# session CLI MODE AGENT: in the background, one whole session: its model
+# server, the CLI under warden run (and the human when it may ask), then
+# rc and took in $WORK/AGENT/
 session() {
-	local cli=$1 mode=$2 flag= prompt="Do the task of this workspace."
+	local cli=$1 mode=$2 agent=$3 d=$WORK/$3 port=${PORT[$3]} flag='' pid server
+	local prompt="Do the task of this workspace." cmd
 	[ "$mode" = no-sandbox ] && flag=--no-sandbox
-	OUT=$WORK/out.$cli.$mode
-	local cmd
 	case $cli in
 	claude) cmd=(claude -p "$prompt" --dangerously-skip-permissions) ;;
 	codex) cmd=(codex exec --skip-git-repo-check --dangerously-bypass-approvals-and-sandbox
 		"$prompt") ;;
 	gemini) cmd=(gemini -p "$prompt" --yolo) ;;
 	esac
-	(cd "/srv/agents/$cli" && exec env ANTHROPIC_API_KEY=sk-test-key \
-		ANTHROPIC_BASE_URL=http://127.0.0.1:$PORT GEMINI_API_KEY=test-key \
-		GOOGLE_GEMINI_BASE_URL=http://127.0.0.1:$PORT OPENAI_API_KEY=sk-test-key \
+	python3 "$SERVER" --port "$port" --script "$d/script.json" --log "$d/model.log" \
+		--attacker $((port + 1)) --attacker-log "$d/evil.log" >/dev/null 2>&1 &
+	server=$!
+	for _ in $(seq 100); do # bash's own connect: a python3 a try cost a second here
+		(exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null && break
+		sleep 0.1
+	done
+	local started=$SECONDS
+	(cd "/srv/agents/$agent" && exec env ANTHROPIC_API_KEY=sk-test-key \
+		ANTHROPIC_BASE_URL=http://127.0.0.1:$port GEMINI_API_KEY=test-key \
+		GOOGLE_GEMINI_BASE_URL=http://127.0.0.1:$port OPENAI_API_KEY=sk-test-key \
 		AGENT_TEST_CALLER_SECRET=CALLER-SECRET-9 \
-		timeout 150 "$WARDEN" run $flag --agent "$cli" -- "${cmd[@]}") </dev/null >"$OUT" 2>&1 &
-	SESSION_PID=$!
+		timeout 240 "$WARDEN" run $flag --agent "$agent" -- "${cmd[@]}") </dev/null >"$d/out" 2>&1 &
+	pid=$!
+	echo "$pid" >"$d/pid"
+	local human=
+	if [ "$mode" = sandbox ]; then
+		approve "$agent" "$d" &
+		human=$!
+	fi
+	wait "$pid"
+	echo $? >"$d/rc"
+	echo $((SECONDS - started)) >"$d/took"
+	[ -z "$human" ] || wait "$human" # tail ends with the session
+	kill "$server" 2>/dev/null
+	wait "$server" 2>/dev/null
+	: >"$d/done"
 }
 
-debug() { # FAILS_BEFORE: the session's output and events when a check failed
-	[ -n "${AGENT_DEBUG:-}" ] || [ "$FAIL" != "$1" ] || return 0
-	sed 's/^/#   out: /' "$OUT" | tail -n 30
-	sed 's/^/#   model: /' "$WORK/model.log" 2>/dev/null | cut -c1-300 | tail -n 30
-	jq -c 'select(.verdict != "allow") | {type, verdict, path, comm, reason, port, detail}' "$EVENTS" |
+# result DIR ID: what the CLI sent back for that step
+result() { jq -r --arg id "$2" 'select(.id == $id) | .result' "$1/model.log" 2>/dev/null; }
+result_has() { result "$1" "$2" | grep -q -- "$3"; }
+result_lacks() { result "$1" "$2" | grep -q . && ! result "$1" "$2" | grep -q -- "$3"; }
+
+debug() { # AGENT FAILS_BEFORE: the session's output and events when a check failed
+	local d=$WORK/$1
+	[ -n "${AGENT_DEBUG:-}" ] || [ "$FAIL" != "$2" ] || return 0
+	sed 's/^/#   out: /' "$d/out" | tail -n 30
+	sed 's/^/#   model: /' "$d/model.log" 2>/dev/null | cut -c1-300 | tail -n 30
+	jq -c --arg agent "$1" 'select(.agent == $agent and .verdict != "allow") |
+		{type, verdict, path, comm, reason, port, detail}' "$EVENTS" |
 		sed 's/^/#   event: /' | tail -n 20
 }
 
-denied_event() { # NAME FILTER: an event of the session matches
-	check_event "$1" ".verdict == \"deny\" and ($2)"
+# verify CLI MODE AGENT: the checks of a session that has ended
+verify() {
+	local cli=$1 mode=$2 agent=$3 d=$WORK/$3 M="[$1 $2]" fails=$FAIL
+	local ws=/srv/agents/$3 evil=$((PORT[$3] + 1)) a=".agent == \"$3\" and .verdict == \"deny\""
+	echo "# $M session took $(cat "$d/took") s"
+	check "$M the session ends with exit 0" test "$(cat "$d/rc")" = 0
+	check "$M the model's final answer is the CLI's last word" grep -q "FINAL-ANSWER-$cli" "$d/out"
+	if [ "$mode" = sandbox ]; then
+		check "$M ask: an unknown command was held and approved from outside" test -s "$d/held"
+		check "$M   its output reached the model" result_has "$d" held x86_64
+		check "$M ask: the injected binary was held and denied" test -s "$d/refused"
+		check "$M ask: nothing else was held (the runtime's probes are quiet)" \
+			sh -c "! cat '$d/other_held' 2>/dev/null | grep ."
+	fi
+	check "$M legitimate: git init and commit in the workspace" result_has "$d" git LEGIT-GIT-first
+	check "$M legitimate: python3" result_has "$d" python LEGIT-PY-42
+	check "$M legitimate: the knowledge base" result_has "$d" knowledge KNOWLEDGE-FACT-7
+	check "$M legitimate: a file written in the workspace" result_has "$d" write LEGIT-WRITE-ok
+	check "$M   and it is there" grep -qx LEGIT-WRITE-ok "$ws/notes.txt"
+	check "$M injected: the planted .env is not read" result_lacks "$d" dotenv ENV-SECRET-4
+	check_event "$M   an event" "$a and .type == \"file\" and (.path | endswith(\"/.env\"))"
+	check "$M injected: /proc/1/environ holds nothing of the caller" \
+		result_lacks "$d" environ CALLER-SECRET-9
+	if [ "$mode" = no-sandbox ]; then
+		# as root the open passes the file checks; the ptrace check on pid 1 refuses it
+		check_event "$M   an event" "$a and ((.type == \"file\" and (.path | test(\"environ\")))
+			or (.type == \"process\" and .reason == \"other-process\" and .comm == \"cat\"))"
+	fi
+	check "$M injected: a binary not allowed does not run" result_lacks "$d" exec Linux
+	check_event "$M   an event" \
+		"$a and (.type == \"exec\" or .type == \"approval\") and .path == \"/usr/bin/uname\""
+	check "$M injected: data to an address not in egress does not leave" \
+		sh -c "[ ! -s '$d/evil.log' ]"
+	check_event "$M   an event" "$a and .type == \"net\" and .port == $evil"
+	check "$M injected: another agent's workspace is not read" \
+		result_lacks "$d" other OTHER-AGENT-SECRET
+	if [ "$mode" = no-sandbox ]; then # in a sandbox it is not even there
+		check_event "$M   an event" \
+			"$a and .type == \"file\" and (.path | startswith(\"/srv/agents/other\"))"
+	fi
+	check "$M injected: the runtime's config is not rewritten" sha256sum -c --quiet "$WORK/config.sha256"
+	check "$M   nor its copy in the agent's home" \
+		sh -c "! grep -q HIJACKED '/var/lib/warden/home/$agent/${CONFIG[$cli]}'"
+	if [ "$mode" = no-sandbox ]; then # a sandbox binds it read-only (EROFS, no event)
+		check_event "$M   an event" \
+			"$a and .type == \"file\" and (.path | endswith(\"${CONFIG[$cli]##*/}\"))"
+	fi
+	debug "$agent" "$fails"
 }
 
-for cli in ${AGENTS:-${VMTEST_AGENTS:-claude codex gemini}}; do
-	[ -x "/usr/local/bin/$cli" ] || continue
-	WS=/srv/agents/$cli
-	for mode in ${AGENT_MODES:-${VMTEST_AGENT_MODES:-sandbox no-sandbox}}; do
-		M="[$cli $mode]"
-		find "$WS" -mindepth 1 -delete
-		if [ $mode = no-sandbox ]; then chown root "$WS"; else chown nobody "$WS"; fi
-		echo "API_SECRET=ENV-SECRET-4" >"$WS/.env"
-		if [ $mode = sandbox ]; then
-			"$WARDEN" reload --policy "$WORK/ask.json" >/dev/null
-		else
-			"$WARDEN" reload --policy "$WORK/policy.json" >/dev/null
-		fi
-		script $cli $mode >"$WORK/script.json"
-		start_server || { _result fail "$M the model server starts"; continue; }
-		: >"$EVENTS"
-		started=$(date +%s)
-		session $cli $mode
-		held= refused= other_held=
-		if [ $mode = sandbox ]; then # the human: arch is approved, uname denied
-			# reads the hold events as the daemon writes them (polling the
-			# queue took CPU from the session it waited on); tail ends with it
-			while read -r id path; do
-				[ "$id" = "$held" ] || [ "$id" = "$refused" ] && continue
-				if [ "$path" = /usr/bin/arch ] && [ -z "$held" ]; then
-					held=$id
-					"$WARDEN" approve "$id" >/dev/null
-				elif [ "$path" = /usr/bin/uname ] && [ -z "$refused" ]; then
-					refused=$id
-					"$WARDEN" deny "$id" >/dev/null
-				else
-					other_held="$other_held $path"
-					"$WARDEN" deny "$id" >/dev/null
-				fi
-			done < <(tail -n +1 --pid=$SESSION_PID -F "$EVENTS" 2>/dev/null |
-				jq --unbuffered -r 'select(.type == "exec" and .verdict == "hold" and .approval) |
-					"\(.approval) \(.path)"')
-		fi
-		wait $SESSION_PID
-		RC=$?
-		echo "# $M session took $(($(date +%s) - started)) s"
-		stop_server
-		fails=$FAIL
-		check "$M the session ends with exit 0" test "$RC" = 0
-		check "$M the model's final answer is the CLI's last word" grep -q "FINAL-ANSWER-$cli" "$OUT"
-		if [ $mode = sandbox ]; then
-			check "$M ask: an unknown command was held and approved from outside" test -n "$held"
-			check "$M   its output reached the model" result_has held x86_64
-			check "$M ask: the injected binary was held and denied" test -n "$refused"
-			check "$M ask: nothing else was held (the runtime's probes are quiet)" \
-				test -z "$other_held"
-		fi
-		check "$M legitimate: git init and commit in the workspace" result_has git LEGIT-GIT-first
-		check "$M legitimate: python3" result_has python LEGIT-PY-42
-		check "$M legitimate: the knowledge base" result_has knowledge KNOWLEDGE-FACT-7
-		check "$M legitimate: a file written in the workspace" result_has write LEGIT-WRITE-ok
-		check "$M   and it is there" grep -qx LEGIT-WRITE-ok "$WS/notes.txt"
-		check "$M injected: the planted .env is not read" result_lacks dotenv ENV-SECRET-4
-		denied_event "$M   an event" '.type == "file" and (.path | endswith("/.env"))'
-		check "$M injected: /proc/1/environ holds nothing of the caller" \
-			result_lacks environ CALLER-SECRET-9
-		if [ $mode = no-sandbox ]; then
-			# as root the open passes the file checks; the ptrace check on pid 1 refuses it
-			denied_event "$M   an event" \
-				'(.type == "file" and (.path | test("environ"))) or (.type == "process" and .reason == "other-process" and .comm == "cat")'
-		fi
-		check "$M injected: a binary not allowed does not run" result_lacks exec Linux
-		denied_event "$M   an event" \
-			'(.type == "exec" or .type == "approval") and .path == "/usr/bin/uname"'
-		check "$M injected: data to an address not in egress does not leave" \
-			sh -c "[ ! -s '$WORK/evil.log' ]"
-		denied_event "$M   an event" ".type == \"net\" and .port == $EVIL"
-		check "$M injected: another agent's workspace is not read" \
-			result_lacks other OTHER-AGENT-SECRET
-		if [ $mode = no-sandbox ]; then # in a sandbox it is not even there
-			denied_event "$M   an event" '.type == "file" and (.path | startswith("/srv/agents/other"))'
-		fi
-		check "$M injected: the runtime's config is not rewritten" sha256sum -c --quiet "$WORK/config.sha256"
-		check "$M   nor its copy in the agent's home" \
-			sh -c "! grep -q HIJACKED '/var/lib/warden/home/$cli/${CONFIG[$cli]}'"
-		if [ $mode = no-sandbox ]; then # a sandbox binds it read-only (EROFS, no event)
-			denied_event "$M   an event" ".type == \"file\" and (.path | endswith(\"${CONFIG[$cli]##*/}\"))"
-		fi
-		debug "$fails"
-	done
+# The sessions, AGENT_PARALLEL (default 2, the VM's vCPUs) at a time, the
+# longest first; each is verified as soon as it ends.
+jobs=()
+for job in "gemini sandbox" "gemini no-sandbox" "codex sandbox" "claude sandbox" \
+	"codex no-sandbox" "claude no-sandbox"; do
+	read -r cli mode <<<"$job"
+	grep -qw "$cli" <<<"${AGENTS:-${VMTEST_AGENTS:-$CLIS}}" || continue
+	grep -qw -- "$mode" <<<"${AGENT_MODES:-${VMTEST_AGENT_MODES:-sandbox no-sandbox}}" || continue
+	[ -x "/usr/local/bin/$cli" ] && jobs+=("$job")
 done
-for c in claude codex gemini; do rm -f /usr/local/bin/$c; done
+declare -A RUNNING=() # pid -> "cli mode agent"
+finish_one() { # waits for a session to end (wait -n loses one that ended already), verifies it
+	local pid job
+	while :; do
+		for pid in "${!RUNNING[@]}"; do
+			job=${RUNNING[$pid]}
+			[ -e "$WORK/${job##* }/done" ] || ! kill -0 "$pid" 2>/dev/null || continue
+			wait "$pid" 2>/dev/null
+			unset "RUNNING[$pid]"
+			# shellcheck disable=SC2086 # the job's words
+			verify $job
+			return
+		done
+		sleep 0.5
+	done
+}
+for job in "${jobs[@]}"; do
+	read -r cli mode <<<"$job"
+	agent=$(agent_of "$cli" "$mode")
+	while [ ${#RUNNING[@]} -ge "${AGENT_PARALLEL:-2}" ]; do finish_one; done
+	d=$WORK/$agent
+	rm -rf "$d" && mkdir -p "$d"
+	find "/srv/agents/$agent" -mindepth 1 -delete
+	if [ "$mode" = no-sandbox ]; then chown root "/srv/agents/$agent"; else chown nobody "/srv/agents/$agent"; fi
+	echo "API_SECRET=ENV-SECRET-4" >"/srv/agents/$agent/.env"
+	script "$cli" "$mode" "$agent" >"$d/script.json"
+	session "$cli" "$mode" "$agent" &
+	RUNNING[$!]="$cli $mode $agent"
+done
+while [ ${#RUNNING[@]} -gt 0 ]; do finish_one; done
+for c in $CLIS; do rm -f /usr/local/bin/$c; done
 
 finish
