@@ -171,24 +171,37 @@ static __always_inline void event_submit_urgent(void *e)
 	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
 }
 
-/* Fills the fields every event carries. */
-static __always_inline void fill_event_head(struct event_head *h, __u32 type, __u32 verdict,
-					    __u32 reason, __u32 agent, __u64 generation)
+/*
+ * Fills the fields every event carries, from the ids the caller has read
+ * already (a file denial reads them for its fold key: not twice).
+ */
+static __always_inline void fill_event_head_ids(struct event_head *h, __u32 type, __u32 verdict,
+						__u32 reason, __u32 agent, __u64 generation,
+						__u64 cgroup_id, __u32 tgid, __u32 uid)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 
 	h->ts_ns = bpf_ktime_get_boot_ns();
-	h->cgroup_id = bpf_get_current_cgroup_id();
+	h->cgroup_id = cgroup_id;
 	h->generation = generation;
 	h->type = type;
 	h->verdict = verdict;
 	h->reason = reason;
 	h->agent = agent;
-	h->pid = bpf_get_current_pid_tgid() >> 32;
+	h->pid = tgid;
 	h->ppid = BPF_CORE_READ(task, real_parent, tgid);
-	h->uid = (__u32)bpf_get_current_uid_gid();
+	h->uid = uid;
 	h->count = 0;
 	bpf_get_current_comm(h->comm, sizeof(h->comm));
+}
+
+/* Fills the fields every event carries. */
+static __always_inline void fill_event_head(struct event_head *h, __u32 type, __u32 verdict,
+					    __u32 reason, __u32 agent, __u64 generation)
+{
+	fill_event_head_ids(h, type, verdict, reason, agent, generation,
+			    bpf_get_current_cgroup_id(), bpf_get_current_pid_tgid() >> 32,
+			    (__u32)bpf_get_current_uid_gid());
 }
 
 /* The cgroup2 id of a task (what bpf_get_current_cgroup_id() is for current). */

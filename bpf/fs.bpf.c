@@ -275,7 +275,8 @@ __noinline int fs_deny(struct fs_access *a)
 	e = event_reserve(sizeof(*e), COUNTER_FILE_DENIED);
 	if (!e)
 		return -EPERM;
-	fill_event_head(&e->head, EVENT_FILE, VERDICT_DENY, a->reason, a->agent, a->generation);
+	fill_event_head_ids(&e->head, EVENT_FILE, VERDICT_DENY, a->reason, a->agent, a->generation,
+			    k.cgroup_id, k.tgid, k.uid);
 	e->dev = k.dev;
 	e->ino = k.ino;
 	e->op = a->op;

@@ -353,6 +353,12 @@ static void test_repeat_key_is_what_the_kernel_folds(void **state)
 	denial(&e, 10, 99, ".env/ws/");
 	e.head.verdict = VERDICT_ALLOW;
 	assert_false(repeat_key_of(&e, &k));
+	/* nor the IPC denials bpf/ipc.bpf.c reports without fs_deny's fold */
+	denial(&e, 10, 99, ".env/ws/");
+	e.head.reason = REASON_SHM_OTHER;
+	assert_false(repeat_key_of(&e, &k));
+	e.head.reason = REASON_HOST_IPC;
+	assert_false(repeat_key_of(&e, &k));
 }
 
 static void test_repeat_report_is_the_remembered_denial_with_its_count(void **state)

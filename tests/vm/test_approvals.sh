@@ -173,25 +173,30 @@ check "and none of them was taken for an escape" sh -c \
 
 # A burst of denials: each is accounted for in the stream, or the drop
 # counter says how many were not. Identical ones are folded in the kernel
-# and reported with their "count" once their second is over.
+# and reported with their "count" once their second is over. Run twice:
+# one thread, then 4 threads of one process racing the same file (one fold
+# key, added to atomically: the sum must still be exact).
 echo secret >"$WORK/secret"
-before=$("$WARDEN" status --json | jq '.counters.eventsDropped')
-burst_from=$(wc -l <"$EVENTS")
-check_status "a burst of 100,000 denied opens" 0 \
-	"$WARDEN" run --no-sandbox --agent burst -- "$HELPERS/open_burst" 100000 "$WORK/secret"
-check_output "all denied" "denied=100000 "
-sleep 3
-burst_lines() {
-	tail -n +$((burst_from + 1)) "$EVENTS" |
+burst_lines() { # FROM: the burst's events after line FROM
+	tail -n +$(($1 + 1)) "$EVENTS" |
 		jq -c "select(.agent==\"burst\" and .type==\"file\" and .path==\"$WORK/secret\")"
 }
-got=$(burst_lines | jq -n '[inputs | .count // 1] | add // 0')
-lines=$(burst_lines | wc -l)
-dropped=$(( $("$WARDEN" status --json | jq '.counters.eventsDropped') - before ))
-check "every denial arrived or was counted as dropped ($got arrived + $dropped dropped)" \
-	test $((got + dropped)) -eq 100000
-check "identical denials were folded into a few lines ($lines), each report naming the file" \
-	test "$lines" -ge 1 -a "$lines" -le 200
-check "a report says how many it stands for" sh -c \
-	"tail -n +$((burst_from + 1)) $EVENTS | jq -e 'select(.agent==\"burst\" and .count > 1)' >/dev/null"
+for threads in 1 4; do
+	B="a burst of 100,000 denied opens ($threads thread$([ $threads = 1 ] || echo s))"
+	before=$("$WARDEN" status --json | jq '.counters.eventsDropped')
+	burst_from=$(wc -l <"$EVENTS")
+	check_status "$B" 0 \
+		"$WARDEN" run --no-sandbox --agent burst -- "$HELPERS/open_burst" 100000 "$WORK/secret" $threads
+	check_output "  all denied" "denied=100000 "
+	sleep 3
+	got=$(burst_lines "$burst_from" | jq -n '[inputs | .count // 1] | add // 0')
+	lines=$(burst_lines "$burst_from" | wc -l)
+	dropped=$(( $("$WARDEN" status --json | jq '.counters.eventsDropped') - before ))
+	check "  every denial arrived or was counted as dropped ($got arrived + $dropped dropped)" \
+		test $((got + dropped)) -eq 100000
+	check "  identical denials were folded into a few lines ($lines), each report naming the file" \
+		test "$lines" -ge 1 -a "$lines" -le 200
+	check "  a report says how many it stands for" sh -c \
+		"tail -n +$((burst_from + 1)) $EVENTS | jq -e 'select(.agent==\"burst\" and .count > 1)' >/dev/null"
+done
 finish

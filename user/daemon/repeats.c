@@ -29,6 +29,9 @@ bool repeat_key_of(const struct file_event *e, struct repeat_key *k)
 
 	if (h->type != EVENT_FILE || h->verdict != VERDICT_DENY || !e->ino)
 		return false;
+	/* bpf/ipc.bpf.c reports these itself, never through fs_deny's fold */
+	if (h->reason == REASON_HOST_IPC || h->reason == REASON_SHM_OTHER)
+		return false;
 	/* field for field what fs_deny() fills in (bpf/fs.bpf.c) */
 	*k = (struct repeat_key){
 		.cgroup_id = h->cgroup_id,
