@@ -30,7 +30,7 @@
  *
  * Only denials become events; allowed file accesses are too many to stream.
  */
-#include "walk.bpf.h"
+#include "ipc.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -348,11 +348,11 @@ static __always_inline bool proc_self_tunable(struct dentry *dentry)
  */
 static __always_inline bool device_allowed(struct inode *inode)
 {
-	__u32 mode = BPF_CORE_READ(inode, i_mode) & S_IFMT, rdev, major, minor;
+	__u32 mode = inode->i_mode & S_IFMT, rdev, major, minor; /* a direct BTF load */
 
 	if (mode != S_IFCHR)
 		return mode != S_IFBLK;
-	rdev = BPF_CORE_READ(inode, i_rdev);
+	rdev = inode->i_rdev;
 	major = rdev >> 20;
 	minor = rdev & 0xfffff;
 	if (major == 1)
@@ -401,7 +401,8 @@ static __always_inline int fs_check_open(struct fs_access *a, struct file *file)
 	struct fs_cache_key k = {};
 	bool usable;
 
-	if ((a->want & FS_WRITE) && kernel_fs(sb_magic((struct dentry *)a->dentry)))
+	/* read again (a direct load), not kept live across the walk: stack */
+	if ((a->want & FS_WRITE) && kernel_fs(file->f_path.dentry->d_sb->s_magic))
 		return fs_deny_for(a, REASON_KERNEL_FS);
 	usable = inode && fs_cache_usable(a, inode, &k);
 	if (usable)
@@ -430,23 +431,13 @@ int BPF_PROG(fs_d_instantiate, struct dentry *dentry, struct inode *inode)
 	return 0;
 }
 
-SEC("lsm/file_open")
-int BPF_PROG(fs_file_open, struct file *file, int ret)
+/* The policy's judgement of an open by a confined task (a->agent set). */
+static __always_inline int fs_open_check(struct fs_access *a, struct file *file,
+					 struct dentry *dentry, struct vfsmount *mnt, __u64 magic)
 {
-	struct fs_access a = {};
-	struct dentry *dentry;
-	struct vfsmount *mnt;
+	__u32 mode = file->f_mode, want = 0;
 	struct inode *inode;
-	__u32 mode, want = 0;
-	__u64 magic;
 
-	/* unmanaged processes leave after the cgroup lookup, before any field read */
-	if (ret || !fs_confined(&a))
-		return ret;
-	dentry = BPF_CORE_READ(file, f_path.dentry);
-	mnt = BPF_CORE_READ(file, f_path.mnt);
-	mode = BPF_CORE_READ(file, f_mode);
-	magic = sb_magic(dentry);
 	/* reopened pipes and sockets (/proc/self/fd/N), namespaces: no place in a tree */
 	if (magic == PIPEFS_MAGIC || magic == SOCKFS_MAGIC || magic == ANON_INODE_FS_MAGIC ||
 	    magic == NSFS_MAGIC)
@@ -466,16 +457,53 @@ int BPF_PROG(fs_file_open, struct file *file, int ret)
 		return 0;
 	if (internal_mount(mnt))
 		return 0;
-	fs_access_set(&a, (want & FS_WRITE) ? FILE_OP_OPEN_WRITE : FILE_OP_OPEN_READ, dentry, mnt,
+	fs_access_set(a, (want & FS_WRITE) ? FILE_OP_OPEN_WRITE : FILE_OP_OPEN_READ, dentry, mnt,
 		      want);
 	if ((want & FS_WRITE) && magic == CGROUP2_SUPER_MAGIC)
-		return fs_deny_for(&a, REASON_FS_CGROUPFS);
+		return fs_deny_for(a, REASON_FS_CGROUPFS);
 	if (magic == PROC_SUPER_MAGIC && proc_self_tunable(dentry))
 		return 0;
 	inode = file->f_inode;
 	if (!inode || !device_allowed(inode))
-		return fs_deny_for(&a, REASON_DEVICE);
-	return fs_check_open(&a, file);
+		return fs_deny_for(a, REASON_DEVICE);
+	return fs_check_open(a, file);
+}
+
+/*
+ * The one program on file_open, the hottest hook there is: every open on
+ * the host runs it. An unmanaged process leaves after the cgroup lookup,
+ * before any field read; a confined one is judged by the policy, then by
+ * /dev/shm's per-agent ownership and the host's mqueue files (ipc.bpf.h).
+ */
+SEC("lsm/file_open")
+int BPF_PROG(fs_file_open, struct file *file, int ret)
+{
+	struct fs_access a = {};
+	struct cgroup_agent *ca;
+	struct dentry *dentry;
+	struct vfsmount *mnt;
+	__u64 magic;
+
+	if (ret)
+		return ret;
+	ca = current_agent();
+	if (!ca)
+		return 0;
+	/*
+	 * Direct BTF loads, not probe-read helper calls: file is the hook's
+	 * own argument, and a load through a NULL field reads 0.
+	 */
+	dentry = file->f_path.dentry;
+	mnt = file->f_path.mnt;
+	magic = dentry->d_sb->s_magic;
+	if (magic == MQUEUE_MAGIC && host_mqueue_check(ca, file, dentry))
+		return -EPERM;
+	if (ca->flags & CGROUP_SETUP)
+		return 0;
+	a.agent = ca->agent;
+	/* the agent from a, the path read again: fewer values live across the walk */
+	return fs_open_check(&a, file, dentry, mnt, magic) ?:
+	       shm_check(a.agent, file->f_path.dentry, file->f_path.mnt, FILE_OP_OPEN_READ);
 }
 
 /* The hooks that judge one path for writing: all alike. */

@@ -11,12 +11,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <unistd.h>
 #include <sys/sysmacros.h>
 #include <cmocka.h>
 
 #include <errno.h>
 
 #include "compile.h"
+#include "file_cache.h"
 #include "fs_rules.h"
 #include "policy.h"
 #include "resolve.h"
@@ -512,6 +516,142 @@ static void test_load_missing_file(void **state)
 	assert_non_null(strstr(err, "/no/such/policy.json: cannot read"));
 }
 
+/* A fresh directory on tmpfs (a filesystem the file cache keeps files of). */
+static void make_shm_dir(char *dir, size_t len, const char *tag)
+{
+	char cmd[256];
+
+	snprintf(dir, len, "/dev/shm/warden-unit-%s-%d", tag, (int)getpid());
+	snprintf(cmd, sizeof(cmd), "rm -rf %s %s.old", dir, dir);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(mkdir(dir, 0700), 0);
+}
+
+static void write_file(const char *path, const char *text)
+{
+	char tmp[PATH_MAX];
+	FILE *f;
+
+	/* a new inode under the name, as an editor's save makes */
+	snprintf(tmp, sizeof(tmp), "%s.new", path);
+	assert_non_null(f = fopen(tmp, "w"));
+	fputs(text, f);
+	fclose(f);
+	assert_int_equal(rename(tmp, path), 0);
+}
+
+static int cache_dir_of(const char *dir)
+{
+	int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC), h;
+
+	assert_true(fd >= 0);
+	h = file_cache_dir(dir, fd);
+	close(fd);
+	return h;
+}
+
+/* The daemon's file cache: kept only for watched local directories, forgotten on any sign of change. */
+static void test_file_cache(void **state)
+{
+	char dir[128], old[160], a[160];
+	struct file_id id = { .dev = 1, .ino = 2 }, got;
+	char *dirs[1] = { dir };
+	int h;
+
+	(void)state;
+	make_shm_dir(dir, sizeof(dir), "cache");
+	snprintf(a, sizeof(a), "%s/a", dir);
+	snprintf(old, sizeof(old), "%s.old", dir);
+	/* not the daemon (nothing watched): off */
+	file_cache_watching(NULL, 0);
+	file_cache_begin();
+	assert_int_equal(cache_dir_of(dir), -1);
+
+	file_cache_watching(dirs, 1);
+	file_cache_begin();
+	assert_true((h = cache_dir_of(dir)) >= 0);
+	assert_false(file_cache_get(h, a, &got));
+	file_cache_put(h, a, &id);
+	assert_true(file_cache_get(h, a, &got));
+	assert_int_equal(got.ino, 2);
+	assert_int_equal(file_cache_reused(), 1);
+	/* the next compile, nothing changed: still there */
+	file_cache_begin();
+	assert_int_equal(file_cache_reused(), 0);
+	assert_true((h = cache_dir_of(dir)) >= 0);
+	assert_true(file_cache_get(h, a, &got));
+	/* an inotify event on the directory */
+	file_cache_changed(dir);
+	assert_false(file_cache_get(h, a, &got));
+	assert_true((h = cache_dir_of(dir)) >= 0);
+	file_cache_put(h, a, &id);
+	assert_true(file_cache_get(h, a, &got));
+	/* the directory renamed away and another made under its name */
+	assert_int_equal(rename(dir, old), 0);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	file_cache_begin();
+	assert_true((h = cache_dir_of(dir)) >= 0);
+	assert_false(file_cache_get(h, a, &got));
+	file_cache_put(h, a, &id);
+	/* no longer watched, then watched again: what was kept went */
+	file_cache_watching(NULL, 0);
+	assert_int_equal(cache_dir_of(dir), -1);
+	file_cache_watching(dirs, 1);
+	assert_true((h = cache_dir_of(dir)) >= 0);
+	assert_false(file_cache_get(h, a, &got));
+	file_cache_put(h, a, &id);
+	file_cache_forget();
+	assert_false(file_cache_get(h, a, &got));
+	/* a network or pseudo filesystem: never kept */
+	dirs[0] = "/proc";
+	file_cache_watching(dirs, 1);
+	assert_int_equal(cache_dir_of("/proc"), -1);
+	file_cache_watching(NULL, 0);
+	rmdir(dir);
+	rmdir(old);
+}
+
+/* Through the compile: reused identities, and a symlink is never kept. */
+static void test_file_cache_compile(void **state)
+{
+	char dir[128], other[128], a[160], link[160], target[160], text[1024];
+	struct compiled_policy c;
+	char *dirs[1] = { dir };
+	const struct rule_entry *r;
+
+	(void)state;
+	make_shm_dir(dir, sizeof(dir), "kb");
+	make_shm_dir(other, sizeof(other), "elsewhere");
+	snprintf(a, sizeof(a), "%s/a", dir);
+	snprintf(link, sizeof(link), "%s/link", dir);
+	snprintf(target, sizeof(target), "%s/t", other);
+	write_file(a, "a");
+	write_file(target, "t");
+	unlink(link);
+	assert_int_equal(symlink(target, link), 0);
+	snprintf(text, sizeof(text), AGENT("{\"fs\":{\"readOnly\":[\"%s\",\"%s\"]}}"), a, link);
+	file_cache_watching(dirs, 1);
+	assert_string_equal(compile_text(text, &c), "");
+	assert_int_equal(file_cache_reused(), 0);
+	compiled_policy_free(&c);
+	assert_string_equal(compile_text(text, &c), "");
+	assert_int_equal(file_cache_reused(), 1); /* a, not the symlink */
+	assert_non_null(find_rule(&c, RULE_FS_PATH, id_of("coder"), a));
+	compiled_policy_free(&c);
+	/* the symlink's target replaced: no event on the watched directory */
+	write_file(target, "t2");
+	assert_string_equal(compile_text(text, &c), "");
+	assert_non_null(r = find_rule(&c, RULE_FS_PATH, id_of("coder"), target));
+	assert_int_equal(r->value.fs.access, FS_READ);
+	compiled_policy_free(&c);
+	file_cache_watching(NULL, 0);
+	unlink(a);
+	unlink(link);
+	unlink(target);
+	rmdir(dir);
+	rmdir(other);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -533,6 +673,8 @@ int main(void)
 		cmocka_unit_test(test_fs_patterns),
 		cmocka_unit_test(test_fs_compile),
 		cmocka_unit_test(test_load_missing_file),
+		cmocka_unit_test(test_file_cache),
+		cmocka_unit_test(test_file_cache_compile),
 	};
 
 	return cmocka_run_group_tests_name("policy", tests, NULL, NULL);

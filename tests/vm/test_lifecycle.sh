@@ -77,6 +77,62 @@ check_status "a replaced allowed binary keeps working (re-resolved)" 1 \
 check_status "the old inode no longer inherits the allowance" 126 \
 	"$WARDEN" run --no-sandbox --agent t -- "$WORK/old-tool"
 
+# The daemon keeps listed files' identities from one compile to the next
+# (user/compile/file_cache.c): reused while nothing changed, never across
+# a sign of change, including the ones inotify does not raise on the
+# watched directory (a symlink's target, the directory replaced, a mount).
+mkdir -p "$WORK/kb" "$WORK/elsewhere" "$WORK/ws"
+echo a >"$WORK/kb/a.txt"
+echo b >"$WORK/kb/b.txt"
+echo t >"$WORK/elsewhere/t.txt"
+ln -s "$WORK/elsewhere/t.txt" "$WORK/kb/link.txt"
+cat >"$WORK/c.json" <<JSON
+{ "version": 1,
+  "defaults": { "exec": { "safeBins": ["sh", "cat", "echo", "sleep", "seq"] } },
+  "agents": { "t": { "workspace": "$WORK/ws", "fs": { "workspaceOnly": true,
+      "readOnly": ["$WORK/kb/a.txt", "$WORK/kb/b.txt", "$WORK/kb/link.txt"] } } } }
+JSON
+# replace FILE TEXT: a new inode under the name, as an editor saves
+replace() { echo "$2" >"$1.new" && mv "$1.new" "$1"; }
+kb_reads() { "$WARDEN" run --no-sandbox --agent t -- cat "$WORK/kb/a.txt" "$WORK/kb/b.txt" "$WORK/kb/link.txt" | paste -sd' ' -; }
+"$WARDEN" reload --policy "$WORK/c.json" >/dev/null
+check_status "an unchanged policy reloads" 0 "$WARDEN" reload --policy "$WORK/c.json"
+check_output "  reusing the two files' identities (not the symlink's)" "; 2 file identities reused"
+check "  and the agent reads them" test "$(kb_reads)" = "a b t"
+replace "$WORK/elsewhere/t.txt" t2
+check_status "a symlink's target replaced (no event on the watched directory), reload" 0 \
+	"$WARDEN" reload --policy "$WORK/c.json"
+check "  the new target is readable" test "$(kb_reads)" = "a b t2"
+mv "$WORK/kb" "$WORK/kb.old"
+mkdir "$WORK/kb"
+echo a2 >"$WORK/kb/a.txt"
+echo b2 >"$WORK/kb/b.txt"
+ln -s "$WORK/elsewhere/t.txt" "$WORK/kb/link.txt"
+check_status "the watched directory replaced by another, reload" 0 "$WARDEN" reload --policy "$WORK/c.json"
+check_output "  reuses nothing of it" "; 0 file identities reused"
+check "  and the new files are readable" test "$(kb_reads)" = "a2 b2 t2"
+# a mount on a listed name raises no event: a deny of it names what is
+# mounted there now, as a fresh compile finds it (here a workspace file)
+echo secret >"$WORK/kb/secret"
+echo other >"$WORK/ws/other.txt"
+jq --arg s "$WORK/kb/secret" '.agents.t.fs.deny = [$s]' "$WORK/c.json" >"$WORK/c2.json"
+"$WARDEN" reload --policy "$WORK/c2.json" >/dev/null
+check_status "a deny in the watched directory, unchanged reload" 0 "$WARDEN" reload --policy "$WORK/c2.json"
+check_output "  reuses its identity too" "; 3 file identities reused"
+check "  the workspace file is readable" "$WARDEN" run --no-sandbox --agent t -- cat "$WORK/ws/other.txt"
+mount --bind "$WORK/ws/other.txt" "$WORK/kb/secret"
+check_status "the workspace file mounted on the denied name, reload" 0 "$WARDEN" reload --policy "$WORK/c2.json"
+check_status "  the deny follows the mount: the workspace file is refused" 1 \
+	"$WARDEN" run --no-sandbox --agent t -- cat "$WORK/ws/other.txt"
+umount "$WORK/kb/secret"
+"$WARDEN" reload --policy "$WORK/c.json" >/dev/null
+replace "$WORK/kb/a.txt" a3
+sleep 2.5
+check "a listed file replaced (an event): re-resolved without a reload" test "$(kb_reads)" = "a3 b2 t2"
+check_status "  and the next reload" 0 "$WARDEN" reload --policy "$WORK/c.json"
+check_output "  reuses both files' identities again" "; 2 file identities reused"
+"$WARDEN" reload --policy "$WORK/a.json" >/dev/null
+
 # Drift: a map changed behind the daemon's back.
 check "no drift on a clean run" sh -c "$WARDEN status --json | jq -e '.drift == []'"
 bpftool map update pinned /sys/fs/bpf/warden/maps/warden_cgroups \

@@ -167,12 +167,14 @@ int cmd_reload(int argc, char **argv)
 	req = NULL; /* consumed */
 	if (!reply)
 		goto out;
-	printf("policy %s in force (generation %s, %s rules; compiled in %s ms, loaded in %s ms)\n",
+	printf("policy %s in force (generation %s, %s rules; compiled in %s ms, loaded in %s ms; "
+	       "%s file identities reused)\n",
 	       json_object_get_string(json_object_object_get(reply, "policy")),
 	       json_object_get_string(json_object_object_get(reply, "generation")),
 	       json_object_get_string(json_object_object_get(reply, "rules")),
 	       json_object_get_string(json_object_object_get(reply, "compileMs")),
-	       json_object_get_string(json_object_object_get(reply, "loadMs")));
+	       json_object_get_string(json_object_object_get(reply, "loadMs")),
+	       json_object_get_string(json_object_object_get(reply, "filesReused")));
 	ret = 0;
 out:
 	json_object_put(req);

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "compile.h"
+#include "file_cache.h"
 #include "sandbox.h"
 #include "fs_rules.h"
 #include "net_rules.h"
@@ -172,6 +173,7 @@ int policy_compile(const struct policy *p, struct agent_ids *ids, uint64_t gener
 
 	err[0] = '\0';
 	resolve_cache_reset();
+	file_cache_begin();
 	memset(out, 0, sizeof(*out));
 	out->generation = generation;
 	ret = compiled_push(out, &key, &value);

@@ -11,6 +11,7 @@
 
 #include "agent_home.h"
 #include "bind.h"
+#include "file_cache.h"
 #include "fs_rules.h"
 #include "resolve.h"
 #include "sandbox.h"
@@ -25,6 +26,7 @@ struct fs_builder {
 	/* the directory of the last file resolved: lists name many files of one directory */
 	char parent[PATH_MAX];
 	int parent_fd;
+	int parent_kept; /* file_cache_dir of parent: -1 when its files are not kept */
 };
 
 static int push_fs(struct fs_builder *b, uint32_t kind, uint64_t dev, uint64_t ino,
@@ -41,13 +43,17 @@ static int push_fs(struct fs_builder *b, uint32_t kind, uint64_t dev, uint64_t i
  * A file's identity, resolved relative to its parent directory when that
  * was the last one's too: a 100,000-file list costs one short lookup a
  * file, not a walk from the root. The parent is held (O_PATH) only while
- * the compile runs.
+ * the compile runs. In the daemon, a file of a watched directory whose
+ * identity an earlier compile found is not looked up again while nothing
+ * can have changed it (file_cache.c); a symlink is never kept.
  */
 static int identity_in_parent(struct fs_builder *b, const char *path, struct file_id *id,
 			      bool *is_dir)
 {
 	const char *slash = strrchr(path, '/');
 	size_t dir_len = slash ? (size_t)(slash - path) : 0;
+	unsigned int mode = 0;
+	int ret;
 
 	if (!slash || !slash[1] || dir_len == 0 || dir_len >= sizeof(b->parent))
 		return file_identity_type(AT_FDCWD, path, id, is_dir);
@@ -59,8 +65,20 @@ static int identity_in_parent(struct fs_builder *b, const char *path, struct fil
 		b->parent_fd = open(b->parent, O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (b->parent_fd < 0)
 			return file_identity_type(AT_FDCWD, path, id, is_dir); /* its error */
+		b->parent_kept = file_cache_dir(b->parent, b->parent_fd);
 	}
-	return file_identity_type(b->parent_fd, slash + 1, id, is_dir);
+	if (b->parent_kept < 0)
+		return file_identity_type(b->parent_fd, slash + 1, id, is_dir);
+	*is_dir = false;
+	if (file_cache_get(b->parent_kept, path, id))
+		return 0;
+	ret = file_identity_stat(b->parent_fd, slash + 1, AT_SYMLINK_NOFOLLOW, id, &mode);
+	if (!ret && S_ISLNK(mode))
+		return file_identity_type(b->parent_fd, slash + 1, id, is_dir);
+	*is_dir = S_ISDIR(mode);
+	if (!ret && S_ISREG(mode))
+		file_cache_put(b->parent_kept, path, id);
+	return ret;
 }
 
 /*
@@ -331,7 +349,7 @@ int fs_compile(const struct policy *p, const struct agent_policy *a, uint32_t id
 	       struct compiled_policy *out, struct fs_summary *sum, char *err, size_t errlen)
 {
 	struct fs_builder b = { .p = p, .agent = id, .out = out, .sum = sum, .err = err,
-				.errlen = errlen, .parent_fd = -1 };
+				.errlen = errlen, .parent_fd = -1, .parent_kept = -1 };
 	int ret = 0;
 
 	memset(sum, 0, sizeof(*sum));

@@ -182,38 +182,47 @@ int file_identity_fd_of(int fd, int pid, struct file_id *id)
 	return mount_dev_in((int)stx.stx_mnt_id, &id->dev, mountinfo);
 }
 
-int file_identity_type(int dirfd, const char *path, struct file_id *id, bool *is_dir)
+/* The identity through an O_PATH descriptor: kernels without STATX_MNT_ID (before 5.8). */
+static int file_identity_opened(int dirfd, const char *path, struct file_id *id)
 {
-	struct statx stx;
+	int fd = openat(dirfd, path, O_PATH | O_CLOEXEC), err;
 
-	if (statx(dirfd, path, AT_STATX_SYNC_AS_STAT, STATX_TYPE | STATX_INO | STATX_MNT_ID, &stx))
-		return -errno;
-	*is_dir = S_ISDIR(stx.stx_mode);
-	if (!(stx.stx_mask & STATX_MNT_ID)) {
-		int fd = openat(dirfd, path, O_PATH | O_CLOEXEC), err;
-
-		if (fd < 0)
-			return -errno;
-		err = file_identity_fd(fd, id);
-		close(fd);
-		return err;
-	}
-	id->ino = stx.stx_ino;
-	return mount_dev((int)stx.stx_mnt_id, &id->dev);
-}
-
-int file_identity(const char *path, struct file_id *id)
-{
-	int fd, err = statx_identity(AT_FDCWD, path, 0, id);
-
-	if (err != -ENOTSUP)
-		return err;
-	fd = open(path, O_PATH | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	err = file_identity_fd(fd, id);
 	close(fd);
 	return err;
+}
+
+int file_identity_stat(int dirfd, const char *path, int flags, struct file_id *id,
+		       unsigned int *mode)
+{
+	struct statx stx;
+
+	if (statx(dirfd, path, flags | AT_STATX_SYNC_AS_STAT,
+		  STATX_TYPE | STATX_INO | STATX_MNT_ID, &stx))
+		return -errno;
+	*mode = stx.stx_mode;
+	if (!(stx.stx_mask & STATX_MNT_ID))
+		return S_ISLNK(stx.stx_mode) ? 0 : file_identity_opened(dirfd, path, id);
+	id->ino = stx.stx_ino;
+	return mount_dev((int)stx.stx_mnt_id, &id->dev);
+}
+
+int file_identity_type(int dirfd, const char *path, struct file_id *id, bool *is_dir)
+{
+	unsigned int mode = 0;
+	int err = file_identity_stat(dirfd, path, 0, id, &mode);
+
+	*is_dir = S_ISDIR(mode);
+	return err;
+}
+
+int file_identity(const char *path, struct file_id *id)
+{
+	int err = statx_identity(AT_FDCWD, path, 0, id);
+
+	return err != -ENOTSUP ? err : file_identity_opened(AT_FDCWD, path, id);
 }
 
 static int push_bin(struct resolved_bins *rb, const char *path, const struct file_id *id)

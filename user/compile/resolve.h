@@ -34,6 +34,12 @@ int file_identity(const char *path, struct file_id *id);
 int file_identity_fd(int fd, struct file_id *id);
 /* The same in one statx (path relative to dirfd, or AT_FDCWD), and whether it is a directory. */
 int file_identity_type(int dirfd, const char *path, struct file_id *id, bool *is_dir);
+/*
+ * The same with statx flags (AT_SYMLINK_NOFOLLOW: a symlink's own mode,
+ * its identity then unset) and the file's st_mode.
+ */
+int file_identity_stat(int dirfd, const char *path, int flags, struct file_id *id,
+		       unsigned int *mode);
 /* The same for an fd opened in process pid's mount namespace (its mounts may not be ours). */
 int file_identity_fd_of(int fd, int pid, struct file_id *id);
 

@@ -21,6 +21,7 @@
 #include "agent_home.h"
 #include "cgroup.h"
 #include "daemon.h"
+#include "file_cache.h"
 #include "control.h"
 #include "enforcer.h"
 #include "events.h"
@@ -82,8 +83,9 @@ static void ensure_agent_dirs(const struct policy *p)
 static int apply_policy_file(struct daemon *d, const char *file, char *err, size_t errlen)
 {
 	struct compiled_policy compiled;
+	struct watch_set watch;
 	struct policy *p;
-	int ret, watch_fd;
+	int ret;
 
 	uint64_t started = monotonic_ms();
 
@@ -91,23 +93,24 @@ static int apply_policy_file(struct daemon *d, const char *file, char *err, size
 	if (!p)
 		return -EINVAL;
 	ensure_agent_dirs(p);
-	watch_fd = watch_policy(p);
+	/* the new watches first, then what the old ones saw: no change falls between */
+	watch_policy(p, &watch);
+	watch_drain(d);
 	ret = policy_compile(p, &d->ids, d->generation + 1, &compiled, err, errlen);
 	if (ret) {
-		if (watch_fd >= 0)
-			close(watch_fd);
+		watch_fail(&watch);
 		policy_free(p);
 		return ret;
 	}
 	approvals_add_grants(d, &compiled);
 	approvals_add_always(d, p, &compiled);
 	d->compile_ms = monotonic_ms() - started;
+	d->files_reused = file_cache_reused();
 	started = monotonic_ms();
 	/* layer 6: the new egress sets under the other slot, resolver ports in the rules */
 	ret = d->net ? net_prepare(d->net, p, &d->ids, &compiled, err, errlen) : 0;
 	if (ret) {
-		if (watch_fd >= 0)
-			close(watch_fd);
+		watch_fail(&watch);
 		compiled_policy_free(&compiled);
 		policy_free(p);
 		return ret;
@@ -119,8 +122,7 @@ static int apply_policy_file(struct daemon *d, const char *file, char *err, size
 			 strerror(-ret));
 		if (d->net)
 			net_abort(d->net);
-		if (watch_fd >= 0)
-			close(watch_fd);
+		watch_fail(&watch);
 		compiled_policy_free(&compiled);
 		policy_free(p);
 		return ret;
@@ -133,7 +135,7 @@ static int apply_policy_file(struct daemon *d, const char *file, char *err, size
 	d->active = compiled;
 	policy_free(d->policy);
 	d->policy = p;
-	watch_install(d, watch_fd);
+	watch_install(d, &watch);
 	return 0;
 }
 
@@ -327,8 +329,8 @@ static int setup_loop(struct daemon *d)
 	err = err ?: watch(d->epoll_fd, ring_buffer__epoll_fd(d->ring));
 	err = err ?: watch(d->epoll_fd, net_fd(d->net));
 	/* the first policy's watches were made before the loop had its epoll set */
-	if (!err && d->inotify_fd >= 0)
-		err = watch(d->epoll_fd, d->inotify_fd);
+	if (!err && d->watch.fd >= 0)
+		err = watch(d->epoll_fd, d->watch.fd);
 	return err;
 }
 
@@ -366,7 +368,7 @@ static int run_loop(struct daemon *d)
 				}
 			} else if (fd == d->listen_fd) {
 				accept_clients(d);
-			} else if (fd == d->inotify_fd) {
+			} else if (fd == d->watch.fd) {
 				on_inotify(d);
 			} else if (fd == net_fd(d->net)) {
 				net_on_ready(d->net);
@@ -410,8 +412,7 @@ static void daemon_cleanup(struct daemon *d)
 		close(d->settle_fd);
 	if (d->epoll_fd >= 0)
 		close(d->epoll_fd);
-	if (d->inotify_fd >= 0)
-		close(d->inotify_fd);
+	watch_set_close(&d->watch);
 	for (size_t i = 0; i < d->n_cgroups; i++)
 		free(d->cgroups[i].path);
 	free(d->cgroups);
@@ -454,7 +455,7 @@ int cmd_daemon(int argc, char **argv)
 	};
 	struct daemon d = { .listen_fd = -1, .signal_fd = -1, .timer_fd = -1, .epoll_fd = -1,
 			    .settle_fd = -1,
-			    .inotify_fd = -1 };
+			    .watch = { .fd = -1 } };
 	const char *policy_file = DEFAULT_POLICY;
 	char err[2048];
 	int c, ret;

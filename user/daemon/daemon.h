@@ -62,6 +62,18 @@ struct subscriber {
 	size_t sent;
 };
 
+/* One inotify descriptor and what each of its watches is on (watch.c). */
+struct watched_dir {
+	int wd;
+	char *dir;
+};
+
+struct watch_set {
+	int fd; /* -1: no watching */
+	struct watched_dir *v;
+	size_t n;
+};
+
 struct daemon {
 	char *policy_file; /* what SIGHUP and a plain `warden reload` read */
 	bool json;
@@ -70,6 +82,7 @@ struct daemon {
 	uint64_t generation;
 	size_t n_rules;
 	uint64_t compile_ms, load_ms; /* of the last policy applied: parse+resolve, maps+swap */
+	uint64_t files_reused;        /* file identities its compile took from the file cache */
 	struct compiled_policy active; /* what the kernel holds; its pins keep fs inodes stable */
 	struct enforcer *enforcer;
 	struct ring_buffer *ring;
@@ -111,7 +124,7 @@ struct daemon {
 	atomic_bool heartbeat_stop;
 	_Atomic uint64_t loop_turn_ms; /* CLOCK_MONOTONIC of the loop's last turn */
 	_Atomic uint64_t busy_since_ms; /* a long step started then; 0 = none */
-	int inotify_fd;         /* directories of allowlisted binaries */
+	struct watch_set watch; /* directories of allowlisted binaries and listed files */
 	uint64_t reresolve_due; /* CLOCK_MONOTONIC ms; 0 = nothing changed */
 	struct net_state *net;  /* layer 6: egress sets and the resolver (net_daemon.c) */
 };
@@ -130,8 +143,11 @@ void adopt_existing_cgroups(struct daemon *d);
 void adopt_registered_cgroups(struct daemon *d);
 
 /* watch.c: inotify on the directories allowlisted binaries were found in */
-int watch_policy(const struct policy *p);
-void watch_install(struct daemon *d, int fd);
+int watch_policy(const struct policy *p, struct watch_set *ws);
+void watch_set_close(struct watch_set *ws);
+void watch_fail(struct watch_set *ws);
+void watch_install(struct daemon *d, struct watch_set *ws);
+bool watch_drain(struct daemon *d);
 void on_inotify(struct daemon *d);
 void reresolve_if_due(struct daemon *d);
 

@@ -143,6 +143,7 @@ static json_object *handle_reload(struct daemon *d, json_object *req)
 	json_object_object_add(reply, "rules", json_object_new_uint64(d->n_rules));
 	json_object_object_add(reply, "compileMs", json_object_new_uint64(d->compile_ms));
 	json_object_object_add(reply, "loadMs", json_object_new_uint64(d->load_ms));
+	json_object_object_add(reply, "filesReused", json_object_new_uint64(d->files_reused));
 	return reply;
 }
 

@@ -2,6 +2,8 @@
 /*
  * Binaries changing on disk: inotify on the directories allowlisted
  * binaries were resolved in, and one recompile after a burst of changes.
+ * The same watches tell the compile's file cache (file_cache.c) which
+ * directories changed, so a reload re-resolves only those.
  */
 #include <signal.h>
 #include <stdlib.h>
@@ -9,9 +11,12 @@
 #include <libgen.h>
 #include <sys/epoll.h>
 #include <sys/inotify.h>
+#include <unistd.h>
 
+#include "array.h"
 #include "clock.h"
 #include "daemon.h"
+#include "file_cache.h"
 #include "log.h"
 
 /* ---- binaries changing on disk ---- */
@@ -33,16 +38,36 @@ static int compare_strings(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* One inotify_add_watch per distinct directory. */
-static void watch_add_all(int fd, struct watch_dirs *w)
+#define WATCH_MASK (IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CLOSE_WRITE | \
+		    IN_ATTRIB | IN_ONLYDIR)
+
+/*
+ * One inotify_add_watch per distinct directory, each remembered with its
+ * wd in ws; the file cache keeps files of these directories only.
+ */
+static void watch_add_all(struct watch_set *ws, struct watch_dirs *w)
 {
+	char **dirs;
+
 	qsort(w->dirs.v, w->dirs.n, sizeof(*w->dirs.v), compare_strings);
-	for (size_t i = 0; i < w->dirs.n; i++)
-		if (!i || strcmp(w->dirs.v[i], w->dirs.v[i - 1]))
-			inotify_add_watch(fd, w->dirs.v[i],
-					  IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE |
-						  IN_CLOSE_WRITE | IN_ATTRIB | IN_ONLYDIR);
+	for (size_t i = 0; i < w->dirs.n; i++) {
+		char *dir;
+		int wd;
+
+		if (i && !strcmp(w->dirs.v[i], w->dirs.v[i - 1]))
+			continue;
+		/* a watch not recorded (out of memory) is an unknown wd: everything forgotten */
+		wd = inotify_add_watch(ws->fd, w->dirs.v[i], WATCH_MASK);
+		if (wd < 0 || ARRAY_GROW(ws->v, NULL, ws->n + 1) || !(dir = strdup(w->dirs.v[i])))
+			continue;
+		ws->v[ws->n++] = (struct watched_dir){ .wd = wd, .dir = dir };
+	}
 	strv_free(&w->dirs);
+	dirs = calloc(ws->n + 1, sizeof(*dirs));
+	for (size_t i = 0; dirs && i < ws->n; i++)
+		dirs[i] = ws->v[i].dir;
+	file_cache_watching(dirs, dirs ? ws->n : 0);
+	free(dirs);
 }
 
 /* The parent directory of each path (a bind's SRC for "SRC:DST[:mode]"). */
@@ -82,13 +107,15 @@ static void watch_parents(struct watch_dirs *w, const struct strv *paths)
  * on the new descriptor and re-resolves again, never lost between the
  * resolution and the watch. -1 when inotify is unavailable (no watching).
  */
-int watch_policy(const struct policy *p)
+int watch_policy(const struct policy *p, struct watch_set *ws)
 {
-	int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	struct watch_dirs w = { 0 };
 
-	if (fd < 0)
+	*ws = (struct watch_set){ .fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC) };
+	if (ws->fd < 0) {
+		file_cache_watching(NULL, 0); /* nothing watched: nothing kept */
 		return -1;
+	}
 	for (size_t i = 0; i < p->n_agents; i++) {
 		const struct agent_policy *a = &p->agents[i];
 
@@ -116,30 +143,92 @@ int watch_policy(const struct policy *p)
 		watch_parents(&w, &a->fs.must_read);
 		watch_parents(&w, &a->binds);
 	}
-	watch_add_all(fd, &w);
-	return fd;
+	watch_add_all(ws, &w);
+	return ws->fd;
+}
+
+void watch_set_close(struct watch_set *ws)
+{
+	if (ws->fd >= 0)
+		close(ws->fd); /* which also takes it out of the epoll set */
+	for (size_t i = 0; i < ws->n; i++)
+		free(ws->v[i].dir);
+	free(ws->v);
+	*ws = (struct watch_set){ .fd = -1 };
+}
+
+/*
+ * A compile or load that failed: its watches go, and with them what the
+ * file cache kept under them (the watches in force may not cover it).
+ */
+void watch_fail(struct watch_set *ws)
+{
+	watch_set_close(ws);
+	file_cache_forget();
 }
 
 /* The applied policy's watches (from watch_policy) replace the previous ones. */
-void watch_install(struct daemon *d, int fd)
+void watch_install(struct daemon *d, struct watch_set *ws)
 {
-	if (d->inotify_fd >= 0)
-		close(d->inotify_fd); /* which also takes it out of the epoll set */
-	d->inotify_fd = fd;
-	if (fd >= 0 && d->epoll_fd >= 0) {
-		struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+	watch_set_close(&d->watch);
+	d->watch = *ws;
+	*ws = (struct watch_set){ .fd = -1 };
+	if (d->watch.fd >= 0 && d->epoll_fd >= 0) {
+		struct epoll_event ev = { .events = EPOLLIN, .data.fd = d->watch.fd };
 
-		epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, fd, &ev);
+		epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, d->watch.fd, &ev);
 	}
+}
+
+/* The event's directory has changed, for the file cache. */
+static void watch_note(struct daemon *d, const struct inotify_event *ev)
+{
+	bool known = false;
+
+	if (ev->mask & IN_Q_OVERFLOW) {
+		file_cache_forget(); /* events were lost */
+		return;
+	}
+	/* two paths to one directory (a symlink) share a wd */
+	for (size_t i = 0; i < d->watch.n; i++)
+		if (d->watch.v[i].wd == ev->wd) {
+			file_cache_changed(d->watch.v[i].dir);
+			known = true;
+		}
+	if (!known)
+		file_cache_forget();
+}
+
+/*
+ * Reads every queued event of the installed watches; true if there was
+ * one. Each names its directory to the file cache, which forgets it.
+ * Before a compile, this runs after the compile's own watches exist: a
+ * change after that point shows on the new watches too, so none falls
+ * between the two.
+ */
+bool watch_drain(struct daemon *d)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	bool any = false;
+	ssize_t n;
+
+	if (d->watch.fd < 0)
+		return false;
+	while ((n = read(d->watch.fd, buf, sizeof(buf))) > 0) {
+		for (char *at = buf; at < buf + n;) {
+			const struct inotify_event *ev = (const struct inotify_event *)at;
+
+			watch_note(d, ev);
+			at += sizeof(*ev) + ev->len;
+		}
+		any = true;
+	}
+	return any;
 }
 
 void on_inotify(struct daemon *d)
 {
-	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-
-	while (read(d->inotify_fd, buf, sizeof(buf)) > 0)
-		;
-	if (!d->reresolve_due)
+	if (watch_drain(d) && !d->reresolve_due)
 		d->reresolve_due = monotonic_ms() + RERESOLVE_DELAY_MS;
 }
 
