@@ -550,12 +550,23 @@ static int cache_dir_of(const char *dir)
 	return h;
 }
 
+/* Tells the cache dir is watched, as the daemon's watch.c does: with the identity of its inode now. */
+static void watch_only(char *dir)
+{
+	struct file_cache_dir_id id;
+	int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+	assert_true(fd >= 0);
+	assert_int_equal(file_cache_dir_key(fd, &id), 0);
+	close(fd);
+	file_cache_watching(&dir, &id, 1);
+}
+
 /* The daemon's file cache: kept only for watched local directories, forgotten on any sign of change. */
 static void test_file_cache(void **state)
 {
 	char dir[128], old[160], a[160];
 	struct file_id id = { .dev = 1, .ino = 2 }, got;
-	char *dirs[1] = { dir };
 	int h;
 
 	(void)state;
@@ -563,11 +574,11 @@ static void test_file_cache(void **state)
 	snprintf(a, sizeof(a), "%s/a", dir);
 	snprintf(old, sizeof(old), "%s.old", dir);
 	/* not the daemon (nothing watched): off */
-	file_cache_watching(NULL, 0);
+	file_cache_watching(NULL, NULL, 0);
 	file_cache_begin();
 	assert_int_equal(cache_dir_of(dir), -1);
 
-	file_cache_watching(dirs, 1);
+	watch_only(dir);
 	file_cache_begin();
 	assert_true((h = cache_dir_of(dir)) >= 0);
 	assert_false(file_cache_get(h, a, &got));
@@ -575,7 +586,9 @@ static void test_file_cache(void **state)
 	assert_true(file_cache_get(h, a, &got));
 	assert_int_equal(got.ino, 2);
 	assert_int_equal(file_cache_reused(), 1);
-	/* the next compile, nothing changed: still there */
+	file_cache_end();
+	/* the next compile, nothing changed, the same watch renewed: still there */
+	watch_only(dir);
 	file_cache_begin();
 	assert_int_equal(file_cache_reused(), 0);
 	assert_true((h = cache_dir_of(dir)) >= 0);
@@ -583,30 +596,31 @@ static void test_file_cache(void **state)
 	/* an inotify event on the directory */
 	file_cache_changed(dir);
 	assert_false(file_cache_get(h, a, &got));
-	assert_true((h = cache_dir_of(dir)) >= 0);
 	file_cache_put(h, a, &id);
 	assert_true(file_cache_get(h, a, &got));
-	/* the directory renamed away and another made under its name */
+	/* the directory renamed away and another made under its name: not the watched inode */
 	assert_int_equal(rename(dir, old), 0);
 	assert_int_equal(mkdir(dir, 0700), 0);
 	file_cache_begin();
+	assert_int_equal(cache_dir_of(dir), -1);
+	/* and once the new one is watched, nothing of the old one is there */
+	watch_only(dir);
 	assert_true((h = cache_dir_of(dir)) >= 0);
 	assert_false(file_cache_get(h, a, &got));
 	file_cache_put(h, a, &id);
 	/* no longer watched, then watched again: what was kept went */
-	file_cache_watching(NULL, 0);
+	file_cache_watching(NULL, NULL, 0);
 	assert_int_equal(cache_dir_of(dir), -1);
-	file_cache_watching(dirs, 1);
+	watch_only(dir);
 	assert_true((h = cache_dir_of(dir)) >= 0);
 	assert_false(file_cache_get(h, a, &got));
 	file_cache_put(h, a, &id);
 	file_cache_forget();
 	assert_false(file_cache_get(h, a, &got));
 	/* a network or pseudo filesystem: never kept */
-	dirs[0] = "/proc";
-	file_cache_watching(dirs, 1);
+	watch_only("/proc");
 	assert_int_equal(cache_dir_of("/proc"), -1);
-	file_cache_watching(NULL, 0);
+	file_cache_watching(NULL, NULL, 0);
 	rmdir(dir);
 	rmdir(old);
 }
@@ -616,7 +630,6 @@ static void test_file_cache_compile(void **state)
 {
 	char dir[128], other[128], a[160], link[160], target[160], text[1024];
 	struct compiled_policy c;
-	char *dirs[1] = { dir };
 	const struct rule_entry *r;
 
 	(void)state;
@@ -630,7 +643,7 @@ static void test_file_cache_compile(void **state)
 	unlink(link);
 	assert_int_equal(symlink(target, link), 0);
 	snprintf(text, sizeof(text), AGENT("{\"fs\":{\"readOnly\":[\"%s\",\"%s\"]}}"), a, link);
-	file_cache_watching(dirs, 1);
+	watch_only(dir);
 	assert_string_equal(compile_text(text, &c), "");
 	assert_int_equal(file_cache_reused(), 0);
 	compiled_policy_free(&c);
@@ -644,7 +657,7 @@ static void test_file_cache_compile(void **state)
 	assert_non_null(r = find_rule(&c, RULE_FS_PATH, id_of("coder"), target));
 	assert_int_equal(r->value.fs.access, FS_READ);
 	compiled_policy_free(&c);
-	file_cache_watching(NULL, 0);
+	file_cache_watching(NULL, NULL, 0);
 	unlink(a);
 	unlink(link);
 	unlink(target);

@@ -197,6 +197,7 @@ int policy_compile(const struct policy *p, struct agent_ids *ids, uint64_t gener
 		} else
 			ret = compile_agent(p, a, id, out, err, errlen);
 	}
+	file_cache_end();
 	if (ret == -ENOMEM && !err[0])
 		snprintf(err, errlen, "%s: out of memory", p->path);
 	if (ret)

@@ -12,20 +12,27 @@
  *    compile looks anything up (watch.c); an overflowed queue or an event
  *    on an unknown watch forgets everything.
  *  - D itself (renamed away and another directory made under its name, an
- *    ancestor renamed, a symlink on the way pointing elsewhere): the next
- *    compile opens D by its path again, and a directory whose identity is
- *    not the one its files were kept under starts afresh.
- *  - mounts (a mount on D/NAME, on D or above, a new namespace of the
- *    daemon's): no inotify event at all, so a compile whose
- *    /proc/self/mountinfo differs from the previous compile's by one byte
- *    forgets everything. Mount ids are never reused while mounted, so a
- *    remount shows up too; the device part of an identity comes from the
- *    mount table as well (resolve.c).
+ *    ancestor renamed, a symlink on the way pointing elsewhere, a race
+ *    that makes the watch land on another directory than the compile
+ *    opens): the watch is made on an open descriptor of D, and its
+ *    identity (st_dev and st_ino as stat reports them, unique per btrfs
+ *    subvolume too) goes with it; a compile that opens D by its path and
+ *    finds another identity keeps nothing of D, and a watch set whose
+ *    identity for D differs from the last one's forgets D.
+ *  - mounts (a mount on D/NAME, on D or above): no inotify event at all,
+ *    but the kernel counts every change of the daemon's mount namespace
+ *    and poll() on /proc/self/mountinfo reports one since the last poll:
+ *    polled at the start and at the end of every compile, a change
+ *    forgets everything (mount ids are reused, so comparing the table's
+ *    text would miss an unmount and a mount of another file there).
  *  - a symlink as NAME: its target's directory is not watched, so names
  *    that are symlinks are never kept (the lookup uses AT_SYMLINK_NOFOLLOW
  *    and follows only to resolve, not to keep).
  *  - network and FUSE filesystems: other clients change them without an
- *    event here; only the local filesystems below are cached.
+ *    event here; only the local filesystems below are cached. Not
+ *    overlayfs either: with layers on different filesystems and no xino,
+ *    a copy-up (a truncate, an open for writing: no event in the mask)
+ *    changes a file's number.
  *  - another compiler: `warden check` and the tests' compiles never call
  *    file_cache_watching, so nothing is ever kept outside the daemon.
  *
@@ -33,10 +40,12 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
@@ -47,8 +56,7 @@
 
 struct kept_dir {
 	char *path;
-	struct file_id id;
-	bool has_id;
+	struct file_cache_dir_id watched_id; /* of the inode the watch is on */
 	bool watched;
 	uint64_t epoch; /* bumped whenever its kept files stop being valid */
 };
@@ -72,8 +80,8 @@ static struct {
 	size_t n_dirs, dirs_cap;
 	struct path_table dir_index; /* slots[].dir holds the index into dirs */
 	struct path_table files;
-	char *mountinfo;
-	size_t mountinfo_len;
+	int mounts_fd; /* /proc/self/mountinfo, polled for mount changes */
+	bool have_mounts; /* mounts_fd is open */
 	size_t reused; /* lookups answered since file_cache_begin */
 } cache;
 
@@ -158,7 +166,6 @@ static int table_reserve(struct path_table *t, bool (*keep)(const struct kept_fi
 static void dir_forget(struct kept_dir *d)
 {
 	d->epoch++;
-	d->has_id = false;
 }
 
 void file_cache_forget(void)
@@ -194,30 +201,58 @@ static int dir_index(const char *dir)
 	return (int)cache.n_dirs++;
 }
 
-void file_cache_watching(char *const *dirs, size_t n)
+int file_cache_dir_key(int fd, struct file_cache_dir_id *id)
+{
+	struct stat st;
+
+	if (fstat(fd, &st))
+		return -errno;
+	id->dev = st.st_dev;
+	id->ino = st.st_ino;
+	return 0;
+}
+
+static bool same_dir(const struct file_cache_dir_id *a, const struct file_cache_dir_id *b)
+{
+	return a->dev == b->dev && a->ino == b->ino;
+}
+
+void file_cache_watching(char *const *dirs, const struct file_cache_dir_id *ids, size_t n)
 {
 	size_t before = cache.n_dirs;
 	bool *was = calloc(before + 1, sizeof(*was));
+	struct file_cache_dir_id *old_ids = calloc(before + 1, sizeof(*old_ids));
 
-	if (!was) {
-		file_cache_forget();
-		return;
-	}
 	for (size_t i = 0; i < before; i++) {
-		was[i] = cache.dirs[i].watched;
+		if (was && old_ids) {
+			was[i] = cache.dirs[i].watched;
+			old_ids[i] = cache.dirs[i].watched_id;
+		}
 		cache.dirs[i].watched = false;
+	}
+	if (!was || !old_ids) {
+		file_cache_forget(); /* and nothing is watched now */
+		free(was);
+		free(old_ids);
+		return;
 	}
 	for (size_t i = 0; i < n; i++) {
 		int d = dir_index(dirs[i]);
 
-		if (d >= 0)
-			cache.dirs[d].watched = true;
+		if (d < 0)
+			continue;
+		cache.dirs[d].watched = true;
+		/* another inode under the name: what was kept of the old one goes */
+		if ((size_t)d < before && was[d] && !same_dir(&old_ids[d], &ids[i]))
+			dir_forget(&cache.dirs[d]);
+		cache.dirs[d].watched_id = ids[i];
 	}
 	/* a directory no longer watched: changes to it from now on go unseen */
 	for (size_t i = 0; i < before; i++)
 		if (was[i] && !cache.dirs[i].watched)
 			dir_forget(&cache.dirs[i]);
 	free(was);
+	free(old_ids);
 }
 
 void file_cache_changed(const char *dir)
@@ -228,57 +263,44 @@ void file_cache_changed(const char *dir)
 		dir_forget(&cache.dirs[s->dir]);
 }
 
-/* The whole of /proc/self/mountinfo, or NULL. */
-static char *read_mountinfo(size_t *len)
+/*
+ * Whether the daemon's mount namespace changed since the last call: the
+ * kernel's event count of the namespace, reported by poll() on a
+ * mountinfo descriptor as POLLPRI once per change seen. An unpollable
+ * table counts as changed.
+ */
+static bool mounts_changed(void)
 {
-	size_t cap = 16384, n = 0;
-	char *buf = malloc(cap);
-	int fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
-	ssize_t r;
+	struct pollfd pfd = { .events = POLLPRI };
 
-	if (!buf || fd < 0) {
-		free(buf);
-		if (fd >= 0)
-			close(fd);
-		return NULL;
-	}
-	while ((r = read(fd, buf + n, cap - n)) > 0) {
-		n += (size_t)r;
-		if (n == cap) {
-			char *bigger = realloc(buf, cap * 2);
-
-			if (!bigger) {
-				r = -1;
-				break;
-			}
-			buf = bigger;
-			cap *= 2;
-		}
-	}
-	close(fd);
-	if (r < 0) {
-		free(buf);
-		return NULL;
-	}
-	*len = n;
-	return buf;
+	if (!cache.have_mounts)
+		return true;
+	pfd.fd = cache.mounts_fd;
+	if (poll(&pfd, 1, 0) < 0)
+		return true;
+	return pfd.revents & (POLLPRI | POLLERR | POLLNVAL);
 }
 
 void file_cache_begin(void)
 {
-	size_t len = 0;
-	char *now;
-
 	cache.reused = 0;
 	if (!cache.n_dirs)
 		return; /* not the daemon: nothing is ever kept */
-	now = read_mountinfo(&len);
-	if (!now || !cache.mountinfo || len != cache.mountinfo_len ||
-	    memcmp(now, cache.mountinfo, len))
+	if (!cache.have_mounts) {
+		/* from now on every mount change is seen; what was kept before is not trusted */
+		cache.mounts_fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+		cache.have_mounts = cache.mounts_fd >= 0;
 		file_cache_forget();
-	free(cache.mountinfo);
-	cache.mountinfo = now;
-	cache.mountinfo_len = now ? len : 0;
+		return;
+	}
+	if (mounts_changed())
+		file_cache_forget();
+}
+
+void file_cache_end(void)
+{
+	if (cache.n_dirs && mounts_changed())
+		file_cache_forget(); /* what this compile kept may be a passing mount's */
 }
 
 /* Filesystems whose every change passes through this kernel's VFS. */
@@ -294,7 +316,6 @@ static bool local_filesystem(int fd)
 	case 0x9123683E: /* btrfs */
 	case 0x01021994: /* tmpfs */
 	case 0xF2F52010: /* f2fs */
-	case 0x794C7630: /* overlayfs */
 		return true;
 	default:
 		return false;
@@ -304,20 +325,17 @@ static bool local_filesystem(int fd)
 int file_cache_dir(const char *dir, int dirfd)
 {
 	struct kept_file *s = table_find(&cache.dir_index, dir);
+	struct file_cache_dir_id id;
 	struct kept_dir *d;
-	struct file_id id;
 
-	if (!s || !cache.dirs[s->dir].watched || !cache.mountinfo)
+	if (!s || !cache.dirs[s->dir].watched || !cache.have_mounts)
 		return -1;
 	d = &cache.dirs[s->dir];
-	if (!local_filesystem(dirfd) || file_identity_fd(dirfd, &id)) {
+	/* not the inode the watch is on: its changes would go unseen */
+	if (!local_filesystem(dirfd) || file_cache_dir_key(dirfd, &id) ||
+	    !same_dir(&id, &d->watched_id)) {
 		dir_forget(d);
 		return -1;
-	}
-	if (!d->has_id || d->id.dev != id.dev || d->id.ino != id.ino) {
-		dir_forget(d);
-		d->id = id;
-		d->has_id = true;
 	}
 	return s->dir;
 }

@@ -13,17 +13,29 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "resolve.h"
 
+/* A directory as stat reports it: st_dev and st_ino (unique per btrfs subvolume too). */
+struct file_cache_dir_id {
+	uint64_t dev;
+	uint64_t ino;
+};
+
+/* The identity of the directory open at fd; 0 or -errno. */
+int file_cache_dir_key(int fd, struct file_cache_dir_id *id);
+
 /*
  * The directories now watched with inotify (each a path as the policy
- * spells its files' parents): only files directly in them are kept, and
- * what was kept for any other is forgotten. Called once the new watches
- * exist, before the compile they cover; the events on the previous
- * watches must still be passed to file_cache_changed after it.
+ * spells its files' parents, and the identity of the inode the watch is
+ * on): only files directly in them are kept, and what was kept for any
+ * other, or for another inode under the same path, is forgotten. Called
+ * once the new watches exist, before the compile they cover; the events
+ * on the previous watches must still be passed to file_cache_changed
+ * after it.
  */
-void file_cache_watching(char *const *dirs, size_t n);
+void file_cache_watching(char *const *dirs, const struct file_cache_dir_id *ids, size_t n);
 
 /* An inotify event on dir: whatever is kept for its files is forgotten. */
 void file_cache_changed(const char *dir);
@@ -31,16 +43,16 @@ void file_cache_changed(const char *dir);
 /* Everything forgotten: an overflowed or unknown event, a failed compile. */
 void file_cache_forget(void);
 
-/* At the start of a compile: a changed mount table forgets everything. */
+/* At the start and at the end of a compile: a changed mount table forgets everything. */
 void file_cache_begin(void);
+void file_cache_end(void);
 
 /*
  * The cache's handle for the files of directory dir, open at dirfd (an
  * O_PATH descriptor): -1 when it is not watched, not a local filesystem
- * (changes of a network filesystem's other clients raise no event here)
- * or unreadable. A directory whose identity is not the one seen when its
- * files were kept (renamed away and replaced, or an ancestor renamed)
- * starts afresh.
+ * (changes of a network filesystem's other clients raise no event here),
+ * unreadable, or not the inode the watch is on (renamed away and
+ * replaced, an ancestor renamed, a race with the watch).
  */
 int file_cache_dir(const char *dir, int dirfd);
 

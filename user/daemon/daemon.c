@@ -85,6 +85,7 @@ static int apply_policy_file(struct daemon *d, const char *file, char *err, size
 	struct compiled_policy compiled;
 	struct watch_set watch;
 	struct policy *p;
+	bool changed;
 	int ret;
 
 	uint64_t started = monotonic_ms();
@@ -95,10 +96,10 @@ static int apply_policy_file(struct daemon *d, const char *file, char *err, size
 	ensure_agent_dirs(p);
 	/* the new watches first, then what the old ones saw: no change falls between */
 	watch_policy(p, &watch);
-	watch_drain(d);
+	changed = watch_drain(d);
 	ret = policy_compile(p, &d->ids, d->generation + 1, &compiled, err, errlen);
 	if (ret) {
-		watch_fail(&watch);
+		watch_fail(d, &watch, changed);
 		policy_free(p);
 		return ret;
 	}
@@ -110,7 +111,7 @@ static int apply_policy_file(struct daemon *d, const char *file, char *err, size
 	/* layer 6: the new egress sets under the other slot, resolver ports in the rules */
 	ret = d->net ? net_prepare(d->net, p, &d->ids, &compiled, err, errlen) : 0;
 	if (ret) {
-		watch_fail(&watch);
+		watch_fail(d, &watch, changed);
 		compiled_policy_free(&compiled);
 		policy_free(p);
 		return ret;
@@ -122,7 +123,7 @@ static int apply_policy_file(struct daemon *d, const char *file, char *err, size
 			 strerror(-ret));
 		if (d->net)
 			net_abort(d->net);
-		watch_fail(&watch);
+		watch_fail(d, &watch, changed);
 		compiled_policy_free(&compiled);
 		policy_free(p);
 		return ret;

@@ -145,7 +145,7 @@ void adopt_registered_cgroups(struct daemon *d);
 /* watch.c: inotify on the directories allowlisted binaries were found in */
 int watch_policy(const struct policy *p, struct watch_set *ws);
 void watch_set_close(struct watch_set *ws);
-void watch_fail(struct watch_set *ws);
+void watch_fail(struct daemon *d, struct watch_set *ws, bool changed);
 void watch_install(struct daemon *d, struct watch_set *ws);
 bool watch_drain(struct daemon *d);
 void on_inotify(struct daemon *d);

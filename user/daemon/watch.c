@@ -5,7 +5,9 @@
  * The same watches tell the compile's file cache (file_cache.c) which
  * directories changed, so a reload re-resolves only those.
  */
+#include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <libgen.h>
@@ -38,16 +40,37 @@ static int compare_strings(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* IN_MOVE_SELF, IN_DELETE_SELF: the directory itself moved or went; paths through it changed */
 #define WATCH_MASK (IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CLOSE_WRITE | \
-		    IN_ATTRIB | IN_ONLYDIR)
+		    IN_ATTRIB | IN_MOVE_SELF | IN_DELETE_SELF | IN_ONLYDIR)
 
 /*
- * One inotify_add_watch per distinct directory, each remembered with its
- * wd in ws; the file cache keeps files of these directories only.
+ * A watch on dir, made through an open descriptor so that the identity
+ * handed to the file cache is the watched inode's, whatever dir's path
+ * leads to a moment later. The wd, or -1.
+ */
+static int watch_one(int inotify_fd, const char *dir, struct file_cache_dir_id *id)
+{
+	int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC), wd = -1;
+	char proc[64];
+
+	if (fd < 0)
+		return -1;
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	if (!file_cache_dir_key(fd, id))
+		wd = inotify_add_watch(inotify_fd, proc, WATCH_MASK);
+	close(fd);
+	return wd;
+}
+
+/*
+ * One watch per distinct directory, each remembered with its wd in ws;
+ * the file cache keeps files of these directories only.
  */
 static void watch_add_all(struct watch_set *ws, struct watch_dirs *w)
 {
-	char **dirs;
+	struct file_cache_dir_id *ids = calloc(w->dirs.n + 1, sizeof(*ids)), unused;
+	char **dirs = calloc(w->dirs.n + 1, sizeof(*dirs));
 
 	qsort(w->dirs.v, w->dirs.n, sizeof(*w->dirs.v), compare_strings);
 	for (size_t i = 0; i < w->dirs.n; i++) {
@@ -57,17 +80,17 @@ static void watch_add_all(struct watch_set *ws, struct watch_dirs *w)
 		if (i && !strcmp(w->dirs.v[i], w->dirs.v[i - 1]))
 			continue;
 		/* a watch not recorded (out of memory) is an unknown wd: everything forgotten */
-		wd = inotify_add_watch(ws->fd, w->dirs.v[i], WATCH_MASK);
+		wd = watch_one(ws->fd, w->dirs.v[i], ids ? &ids[ws->n] : &unused);
 		if (wd < 0 || ARRAY_GROW(ws->v, NULL, ws->n + 1) || !(dir = strdup(w->dirs.v[i])))
 			continue;
+		if (dirs)
+			dirs[ws->n] = dir;
 		ws->v[ws->n++] = (struct watched_dir){ .wd = wd, .dir = dir };
 	}
 	strv_free(&w->dirs);
-	dirs = calloc(ws->n + 1, sizeof(*dirs));
-	for (size_t i = 0; dirs && i < ws->n; i++)
-		dirs[i] = ws->v[i].dir;
-	file_cache_watching(dirs, dirs ? ws->n : 0);
+	file_cache_watching(dirs, ids, dirs && ids ? ws->n : 0);
 	free(dirs);
+	free(ids);
 }
 
 /* The parent directory of each path (a bind's SRC for "SRC:DST[:mode]"). */
@@ -113,7 +136,7 @@ int watch_policy(const struct policy *p, struct watch_set *ws)
 
 	*ws = (struct watch_set){ .fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC) };
 	if (ws->fd < 0) {
-		file_cache_watching(NULL, 0); /* nothing watched: nothing kept */
+		file_cache_watching(NULL, NULL, 0); /* nothing watched: nothing kept */
 		return -1;
 	}
 	for (size_t i = 0; i < p->n_agents; i++) {
@@ -160,11 +183,15 @@ void watch_set_close(struct watch_set *ws)
 /*
  * A compile or load that failed: its watches go, and with them what the
  * file cache kept under them (the watches in force may not cover it).
+ * changed: the old watches had seen changes (watch_drain), which the
+ * policy in force still has to follow: re-resolved again shortly.
  */
-void watch_fail(struct watch_set *ws)
+void watch_fail(struct daemon *d, struct watch_set *ws, bool changed)
 {
 	watch_set_close(ws);
 	file_cache_forget();
+	if (changed && !d->reresolve_due)
+		d->reresolve_due = monotonic_ms() + RERESOLVE_DELAY_MS;
 }
 
 /* The applied policy's watches (from watch_policy) replace the previous ones. */
