@@ -390,20 +390,17 @@ static __always_inline bool internal_mount(struct vfsmount *vfsmnt)
 #include "fs_cache.bpf.h"
 
 /*
- * fs_check for file_open, through the verdict cache: a hit skips the walk,
- * not the judgement of this access (want) nor its event.
+ * fs_verdict through the verdict cache, for a file open at a (its dentry's
+ * inode: for overlayfs's second open, the overlay's): a hit skips the
+ * walk, not the judgement of this access (want). The reason, as
+ * fs_verdict's; a->out and a->granted set either way.
  */
-static __always_inline int fs_check_open(struct fs_access *a, struct file *file)
+static __always_inline __u32 fs_verdict_cached(struct fs_access *a, struct inode *inode)
 {
-	/* the opened dentry's inode: for overlayfs's second open, the overlay's */
-	struct inode *inode = file->f_path.dentry->d_inode;
 	struct fs_cache_entry *e = NULL;
 	struct fs_cache_key k = {};
 	bool usable;
 
-	/* read again (a direct load), not kept live across the walk: stack */
-	if ((a->want & FS_WRITE) && kernel_fs(file->f_path.dentry->d_sb->s_magic))
-		return fs_deny_for(a, REASON_KERNEL_FS);
 	usable = inode && fs_cache_usable(a, inode, &k);
 	if (usable)
 		e = bpf_inode_storage_get(&warden_verdicts, inode, NULL, 0);
@@ -415,7 +412,16 @@ static __always_inline int fs_check_open(struct fs_access *a, struct file *file)
 		if (usable)
 			fs_cache_fill(inode, a, &k);
 	}
-	return a->reason ? fs_deny(a) : 0;
+	return a->reason;
+}
+
+/* fs_check for file_open, through the verdict cache; a denial still has its event. */
+static __always_inline int fs_check_open(struct fs_access *a, struct file *file)
+{
+	/* read again (a direct load), not kept live across the walk: stack */
+	if ((a->want & FS_WRITE) && kernel_fs(file->f_path.dentry->d_sb->s_magic))
+		return fs_deny_for(a, REASON_KERNEL_FS);
+	return fs_verdict_cached(a, file->f_path.dentry->d_inode) ? fs_deny(a) : 0;
 }
 
 /*
@@ -638,11 +644,18 @@ static __always_inline bool exec_allowed(__u32 agent, struct inode *inode)
  * /dev/shm in a sandbox), so it is refused too, unless the exec allowlist
  * names that very inode (a binary outside the baseline the policy allows).
  */
+/*
+ * The walk's outcome comes through file_open's verdict cache: the loader
+ * opened the library a moment ago, and what the walk found for that path
+ * does not depend on the hook asking (the cache's own checks make the
+ * answer the walk's, see fs_cache.bpf.h). file is a BTF pointer (the
+ * hook's argument, or the vma's file read with a direct load).
+ */
 static __always_inline int check_exec_mapping(struct fs_access *a, __u32 op, struct file *file)
 {
-	struct vfsmount *mnt = BPF_CORE_READ(file, f_path.mnt);
+	struct vfsmount *mnt = file->f_path.mnt;
 
-	fs_access_set(a, op, BPF_CORE_READ(file, f_path.dentry), mnt, FS_READ);
+	fs_access_set(a, op, file->f_path.dentry, mnt, FS_READ);
 	/*
 	 * An overlayfs mapping carries the layer's file after mmap: which
 	 * agent-visible file it is cannot be told, so adding exec to it fails
@@ -650,10 +663,9 @@ static __always_inline int check_exec_mapping(struct fs_access *a, __u32 op, str
 	 */
 	if (internal_mount(mnt))
 		return fs_deny_for(a, REASON_FS_WX);
-	if (fs_verdict(a))
+	if (fs_verdict_cached(a, file->f_path.dentry->d_inode))
 		return fs_deny(a);
-	if ((a->granted & FS_WRITE) ||
-	    (!a->granted && !exec_allowed(a->agent, BPF_CORE_READ(file, f_inode))))
+	if ((a->granted & FS_WRITE) || (!a->granted && !exec_allowed(a->agent, file->f_inode)))
 		return fs_deny_for(a, REASON_FS_WX);
 	return 0;
 }
@@ -679,8 +691,8 @@ int BPF_PROG(fs_file_mprotect, struct vm_area_struct *vma, unsigned long reqprot
 	/* unmanaged processes leave before any field read */
 	if (ret || !(prot & PROT_EXEC) || !fs_confined(&a))
 		return ret;
-	file = BPF_CORE_READ(vma, vm_file);
-	if (!file || (BPF_CORE_READ(vma, vm_flags) & VM_EXEC))
+	file = vma->vm_file; /* direct loads: a BTF pointer for the verdict cache */
+	if (!file || (vma->vm_flags & VM_EXEC))
 		return 0;
 	return check_exec_mapping(&a, FILE_OP_MPROTECT_EXEC, file);
 }

@@ -183,6 +183,17 @@ allowed "read a file twice before it is unlinked" "cat u1.txt && cat u1.txt"
 rm "$WS/u1.txt" && ln -s /srv/secrets/api.txt "$WS/u1.txt"
 denied "the same name re-created as a link to a secret" "cat u1.txt" \
 	"$(ev_file /srv/secrets/api.txt denied-path)"
+# an executable mapping (mmap_file, file_mprotect) takes the walk's answer
+# from the same cache: it must follow a rename into a writable tree too
+printf '__attribute__((constructor)) static void f(void) {}\n' >"$WORK/lib.c"
+gcc -shared -fPIC -o /srv/deep/lib.so "$WORK/lib.c"
+dl() { echo "python3 -c 'import ctypes; ctypes.CDLL(\"$1\")'"; }
+allowed "map a read-only library executable, twice (the second from the cache)" \
+	"$(dl /srv/deep/lib.so) && $(dl /srv/deep/lib.so)"
+mv /srv/deep/lib.so "$WS/lib.so"
+denied "the library moved into the workspace (writable) cannot be mapped executable" \
+	"$(dl "$WS/lib.so")" \
+	'.agent=="a" and .op=="mmap-exec" and .reason=="exec-mapping-of-writable-file"'
 # /etc/magic: a baseline file still in the VM root's lower layer
 allowed "read a lower-layer file twice (/etc/magic)" "cat /etc/magic && cat /etc/magic"
 echo "# copied-up" >>/etc/magic
