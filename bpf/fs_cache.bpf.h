@@ -2,7 +2,9 @@
 /*
  * The verdict cache of file_open: what the walk found for a file (struct
  * fs_outcome), kept on the file's inode in inode storage, so that the next
- * open of it by the same agent skips the walk. An entry is used only while
+ * open of it by the same agent skips the walk (and so does an executable
+ * mapping of it, mmap_file and file_mprotect: the outcome is the walk's for
+ * that path, whichever hook asks). An entry is used only while
  * everything the walk read is provably the same:
  *
  *  - the policy: the entry holds the generation it was judged under, and
