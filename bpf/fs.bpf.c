@@ -643,8 +643,7 @@ static __always_inline bool exec_allowed(__u32 agent, struct inode *inode)
  * no rule covers is writable for an agent without workspaceOnly (/var/tmp,
  * /dev/shm in a sandbox), so it is refused too, unless the exec allowlist
  * names that very inode (a binary outside the baseline the policy allows).
- */
-/*
+ *
  * The walk's outcome comes through file_open's verdict cache: the loader
  * opened the library a moment ago, and what the walk found for that path
  * does not depend on the hook asking (the cache's own checks make the

@@ -88,23 +88,24 @@ struct fs_cache_key {
 	__u32 mount_seq;
 };
 
-static __always_inline __u32 kernel_seq(const void *lock)
-{
-	__u32 seq = 1; /* odd: no caching, when it cannot be read */
-
-	bpf_probe_read_kernel(&seq, sizeof(seq), lock);
-	return seq;
-}
-
 /*
- * The same straight into *seq: the key lives on the stack anyway, and a
- * copy of each sequence in a spill slot of its own made fs_file_open's
- * frame too big for the verifier's 512 bytes a call chain.
+ * A sequence count read into *seq; odd (no caching) when it cannot be
+ * read. Straight into the caller's memory: the key lives on the stack
+ * anyway, and a copy of each sequence in a spill slot of its own made
+ * fs_file_open's frame too big for the verifier's 512 bytes a call chain.
  */
 static __always_inline void kernel_seq_into(__u32 *seq, const void *lock)
 {
 	if (bpf_probe_read_kernel(seq, sizeof(*seq), lock))
 		*seq = 1;
+}
+
+static __always_inline __u32 kernel_seq(const void *lock)
+{
+	__u32 seq;
+
+	kernel_seq_into(&seq, lock);
+	return seq;
 }
 
 /*

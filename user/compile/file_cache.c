@@ -54,8 +54,8 @@
 
 #define FILE_CACHE_MAX_FILES (1u << 21) /* ~2M names; past that, start over */
 
+/* A directory's state; its path is the key of dir_index, which leads here. */
 struct kept_dir {
-	char *path;
 	struct file_cache_dir_id watched_id; /* of the inode the watch is on */
 	bool watched;
 	uint64_t epoch; /* bumped whenever its kept files stop being valid */
@@ -179,23 +179,17 @@ void file_cache_forget(void)
 static int dir_index(const char *dir)
 {
 	struct kept_file *s = table_find(&cache.dir_index, dir);
-	char *copy;
 
 	if (s)
 		return s->dir;
 	if (table_reserve(&cache.dir_index, NULL) ||
 	    ARRAY_GROW(cache.dirs, &cache.dirs_cap, cache.n_dirs + 1))
 		return -1;
-	copy = strdup(dir);
-	if (!copy)
-		return -1;
-	cache.dirs[cache.n_dirs] = (struct kept_dir){ .path = copy };
 	s = table_slot(&cache.dir_index, dir);
 	s->path = strdup(dir);
-	if (!s->path) {
-		free(copy);
+	if (!s->path)
 		return -1;
-	}
+	cache.dirs[cache.n_dirs] = (struct kept_dir){ 0 };
 	s->dir = (int)cache.n_dirs;
 	cache.dir_index.used++;
 	return (int)cache.n_dirs++;

@@ -70,7 +70,7 @@ static int watch_one(int inotify_fd, const char *dir, struct file_cache_dir_id *
 static void watch_add_all(struct watch_set *ws, struct watch_dirs *w)
 {
 	struct file_cache_dir_id *ids = calloc(w->dirs.n + 1, sizeof(*ids)), unused;
-	char **dirs = calloc(w->dirs.n + 1, sizeof(*dirs));
+	char **dirs;
 
 	qsort(w->dirs.v, w->dirs.n, sizeof(*w->dirs.v), compare_strings);
 	for (size_t i = 0; i < w->dirs.n; i++) {
@@ -83,11 +83,12 @@ static void watch_add_all(struct watch_set *ws, struct watch_dirs *w)
 		wd = watch_one(ws->fd, w->dirs.v[i], ids ? &ids[ws->n] : &unused);
 		if (wd < 0 || ARRAY_GROW(ws->v, NULL, ws->n + 1) || !(dir = strdup(w->dirs.v[i])))
 			continue;
-		if (dirs)
-			dirs[ws->n] = dir;
 		ws->v[ws->n++] = (struct watched_dir){ .wd = wd, .dir = dir };
 	}
 	strv_free(&w->dirs);
+	dirs = calloc(ws->n + 1, sizeof(*dirs));
+	for (size_t i = 0; dirs && i < ws->n; i++)
+		dirs[i] = ws->v[i].dir;
 	file_cache_watching(dirs, ids, dirs && ids ? ws->n : 0);
 	free(dirs);
 	free(ids);
